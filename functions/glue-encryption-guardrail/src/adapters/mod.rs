@@ -1,0 +1,144 @@
+//! AWS adapters: one per service, each wrapping its SDK client behind a port and converting
+//! SDK types to domain types. SDK types stop here.
+
+pub mod glue;
+pub mod kms;
+pub mod ssm;
+
+use crate::error::{AwsError, AwsErrorKind};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use std::time::Duration;
+
+/// Per attempt: Glue, SSM and KMS answer these calls in well under a second.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Per call, retries included. A drift costs at most six calls (parameter, key, alias, read,
+/// write, read back), so even a run where every call times out ends within 30 s, the
+/// function's timeout, and the failure is recorded rather than cut off.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Attempts per call, the first included: throttling and 5xx are retried with jittered
+/// exponential backoff by the SDK's standard retry strategy.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The guardrail's retry strategy: standard, with jittered exponential backoff.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(100))
+}
+
+/// The guardrail's timeouts, well inside the function's own.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// Applies the guardrail's retry and timeout settings to an SDK configuration.
+pub fn configure(loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
+    loader
+        .retry_config(retry_config())
+        .timeout_config(timeout_config())
+}
+
+/// Error codes AWS services use for throttling.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+];
+
+/// Error codes AWS services use for a missing permission.
+const ACCESS_DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+];
+
+/// Converts any SDK error into the domain's [`AwsError`], deciding whether it is transient
+/// from the error code first and the HTTP status second (some services answer a denied call
+/// with a bare 403 the SDK cannot parse).
+pub(crate) fn aws_error<E>(action: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let code = err.code().map(str::to_owned);
+    let kind = match &err {
+        SdkError::TimeoutError(_) => AwsErrorKind::Timeout,
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => AwsErrorKind::Timeout,
+        SdkError::DispatchFailure(_) => AwsErrorKind::Unreachable,
+        SdkError::ConstructionFailure(_) => AwsErrorKind::Rejected,
+        _ => classify(code.as_deref(), status),
+    };
+    let message = err
+        .message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+    AwsError {
+        action,
+        kind,
+        code,
+        message,
+    }
+}
+
+fn classify(code: Option<&str>, status: Option<u16>) -> AwsErrorKind {
+    match (code, status) {
+        (Some(code), _) if THROTTLING_CODES.contains(&code) => AwsErrorKind::Throttled,
+        (Some(code), _) if ACCESS_DENIED_CODES.contains(&code) => AwsErrorKind::AccessDenied,
+        (Some("OperationTimeoutException"), _) => AwsErrorKind::Timeout,
+        (_, Some(429)) => AwsErrorKind::Throttled,
+        (_, Some(403)) => AwsErrorKind::AccessDenied,
+        (_, Some(500..=599)) => AwsErrorKind::ServerError,
+        _ => AwsErrorKind::Rejected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_decide_before_status() {
+        assert_eq!(
+            classify(Some("ThrottlingException"), Some(400)),
+            AwsErrorKind::Throttled
+        );
+        assert_eq!(
+            classify(Some("AccessDeniedException"), Some(400)),
+            AwsErrorKind::AccessDenied
+        );
+        assert_eq!(
+            classify(Some("OperationTimeoutException"), Some(400)),
+            AwsErrorKind::Timeout
+        );
+        assert_eq!(
+            classify(Some("InvalidInputException"), Some(400)),
+            AwsErrorKind::Rejected
+        );
+    }
+
+    #[test]
+    fn a_bare_status_still_classifies() {
+        assert_eq!(classify(None, Some(403)), AwsErrorKind::AccessDenied);
+        assert_eq!(classify(None, Some(429)), AwsErrorKind::Throttled);
+        assert_eq!(classify(None, Some(503)), AwsErrorKind::ServerError);
+        assert_eq!(
+            classify(Some("InternalServiceException"), Some(500)),
+            AwsErrorKind::ServerError
+        );
+        assert_eq!(classify(None, None), AwsErrorKind::Rejected);
+    }
+}

@@ -1,0 +1,140 @@
+//! Errors that end an invocation. Each knows its stable code and whether a retry can help.
+
+use crate::core::key::KeyProblem;
+use crate::core::policy::Violation;
+use std::fmt;
+
+/// What kind of failure an AWS call ended in, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// Throttled: the SDK already backed off and retried.
+    Throttled,
+    /// A 5xx answer from the service.
+    ServerError,
+    /// No answer in time.
+    Timeout,
+    /// The request never reached the service (DNS, connection, TLS).
+    Unreachable,
+    /// The caller lacks a permission.
+    AccessDenied,
+    /// The service rejected the request as invalid.
+    Rejected,
+}
+
+impl AwsErrorKind {
+    /// Whether trying again later can succeed without anyone changing anything.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Self::Throttled | Self::ServerError | Self::Timeout | Self::Unreachable
+        )
+    }
+}
+
+/// A failed AWS call, without SDK types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// The IAM action, e.g. `glue:PutDataCatalogEncryptionSettings`: the permission to check
+    /// when the call is denied.
+    pub action: &'static str,
+    pub kind: AwsErrorKind,
+    /// The service's error code, when it sent one.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = self.code.as_deref().unwrap_or("no error code");
+        match self.kind {
+            AwsErrorKind::AccessDenied => write!(
+                f,
+                "{} was denied ({code}): the execution role needs {} on this resource: {}",
+                self.action, self.action, self.message
+            ),
+            _ => write!(f, "{} failed ({code}): {}", self.action, self.message),
+        }
+    }
+}
+
+/// Why an invocation failed. A failure writes nothing to the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GuardrailError {
+    #[error("SSM parameter {name} does not exist; it must hold the ARN of the catalog's KMS key")]
+    ParameterNotFound { name: String },
+    #[error("SSM parameter {name} is empty; it must hold the ARN of the catalog's KMS key")]
+    ParameterEmpty { name: String },
+    #[error(
+        "SSM parameter {name} holds {value:?}, which is not a KMS key id, key ARN, alias name or alias ARN"
+    )]
+    ParameterNotKeyReference { name: String, value: String },
+    #[error("KMS key {reference} (from SSM parameter {parameter}) does not exist")]
+    KeyNotFound {
+        reference: String,
+        parameter: String,
+    },
+    #[error("KMS key {arn} (from SSM parameter {parameter}) cannot protect the catalog: {problem}")]
+    KeyUnusable {
+        arn: String,
+        parameter: String,
+        problem: KeyProblem,
+    },
+    #[error("{0}")]
+    Aws(AwsError),
+    #[error("the settings read back after the write still violate the policy ({}); another writer may have changed them concurrently", codes(.violations))]
+    VerificationFailed { violations: Vec<Violation> },
+}
+
+/// Violation codes as a comma-separated list, for messages.
+pub(crate) fn codes(violations: &[Violation]) -> String {
+    let codes: Vec<_> = violations.iter().map(|v| v.code()).collect();
+    codes.join(", ")
+}
+
+impl GuardrailError {
+    /// A stable code for the audit record, metrics and Lambda's `errorType`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ParameterNotFound { .. } => "parameter_not_found",
+            Self::ParameterEmpty { .. } => "parameter_empty",
+            Self::ParameterNotKeyReference { .. } => "parameter_not_key_reference",
+            Self::KeyNotFound { .. } => "key_not_found",
+            Self::KeyUnusable { problem, .. } => problem.code(),
+            Self::Aws(e) => match e.kind {
+                AwsErrorKind::Throttled => "aws_throttled",
+                AwsErrorKind::ServerError => "aws_server_error",
+                AwsErrorKind::Timeout => "aws_timeout",
+                AwsErrorKind::Unreachable => "aws_unreachable",
+                AwsErrorKind::AccessDenied => "access_denied",
+                AwsErrorKind::Rejected => "aws_rejected",
+            },
+            Self::VerificationFailed { .. } => "verification_failed",
+        }
+    }
+
+    /// Whether a retry can succeed without anyone changing anything. Lambda retries failed
+    /// asynchronous invocations either way; this tells the operator what to expect.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Aws(e) => e.kind.is_transient(),
+            // A concurrent writer: the next evaluation settles it.
+            Self::VerificationFailed { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+impl From<AwsError> for GuardrailError {
+    fn from(e: AwsError) -> Self {
+        Self::Aws(e)
+    }
+}
+
+impl From<GuardrailError> for lambda_runtime::Diagnostic {
+    fn from(e: GuardrailError) -> Self {
+        Self {
+            error_type: e.code().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! A guardrail that keeps an AWS Glue Data Catalog encrypted with the organization's own KMS
+//! key: metadata at rest and connection passwords, re-applied and verified whenever they drift.
+//!
+//! Layers, arrows pointing inward: [`core`] is pure policy; [`ports`] are the traits it needs
+//! from the world and [`adapters`] implement them over the AWS SDK; [`handler`] orchestrates
+//! one invocation and writes its [`audit`] record.
+
+pub mod adapters;
+pub mod audit;
+pub mod config;
+pub mod core;
+pub mod error;
+pub mod handler;
+pub mod keys;
+pub mod ports;

@@ -1,0 +1,48 @@
+//! Wiring only: tracing, configuration, SDK clients, and the Lambda runtime loop.
+
+use aws_config::BehaviorVersion;
+use glue_encryption_guardrail::adapters::{
+    self, glue::GlueCatalog, kms::KmsKeys, ssm::SsmParameters,
+};
+use glue_encryption_guardrail::audit::StdoutAudit;
+use glue_encryption_guardrail::config::{Config, arn_account};
+use glue_encryption_guardrail::handler::{Guardrail, Invocation};
+use glue_encryption_guardrail::keys::SystemClock;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    // JSON or text, and the level, as the function's LoggingConfig asks.
+    lambda_runtime::tracing::init_default_subscriber();
+
+    let config =
+        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = adapters::configure(aws_config::defaults(BehaviorVersion::latest()))
+        .load()
+        .await;
+    let region = sdk
+        .region()
+        .map(ToString::to_string)
+        .ok_or("AWS_REGION is not set; the guardrail must know which region's catalog it guards")?;
+
+    let guardrail = Guardrail::new(
+        config,
+        region,
+        GlueCatalog::new(aws_sdk_glue::Client::new(&sdk)),
+        SsmParameters::new(aws_sdk_ssm::Client::new(&sdk)),
+        KmsKeys::new(aws_sdk_kms::Client::new(&sdk)),
+        SystemClock,
+        StdoutAudit,
+    );
+    let guardrail = &guardrail;
+
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let invocation = Invocation {
+            request_id: &event.context.request_id,
+            account: arn_account(&event.context.invoked_function_arn),
+        };
+        guardrail.handle(&event.payload, invocation).await
+    }))
+    .await
+}

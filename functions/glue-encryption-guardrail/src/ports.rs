@@ -1,0 +1,68 @@
+//! Ports: what the guardrail needs from the world, as small traits over domain types.
+//! The AWS adapters implement them; the handler tests use in-memory fakes.
+
+use crate::core::key::KeyDescription;
+use crate::core::settings::CatalogSettings;
+use crate::error::AwsError;
+use std::future::Future;
+
+/// The account's Glue Data Catalog in this region.
+pub trait CatalogStore {
+    /// `glue:GetDataCatalogEncryptionSettings`.
+    fn get_settings(&self) -> impl Future<Output = Result<CatalogSettings, AwsError>> + Send;
+    /// `glue:PutDataCatalogEncryptionSettings`, always with both sub-settings.
+    fn put_settings(
+        &self,
+        settings: &CatalogSettings,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// SSM Parameter Store.
+pub trait ParameterStore {
+    /// `ssm:GetParameter`: the value, or `None` when the parameter does not exist.
+    fn get_parameter(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+}
+
+/// KMS.
+pub trait KeyDirectory {
+    /// `kms:DescribeKey`: the key a reference names, or `None` when there is no such key.
+    fn describe_key(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<Option<KeyDescription>, AwsError>> + Send;
+}
+
+// Borrowed ports work too, so a caller can keep hold of what it lends the handler.
+
+impl<T: CatalogStore + Sync> CatalogStore for &T {
+    fn get_settings(&self) -> impl Future<Output = Result<CatalogSettings, AwsError>> + Send {
+        (**self).get_settings()
+    }
+    fn put_settings(
+        &self,
+        settings: &CatalogSettings,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        (**self).put_settings(settings)
+    }
+}
+
+impl<T: ParameterStore + Sync> ParameterStore for &T {
+    fn get_parameter(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send {
+        (**self).get_parameter(name)
+    }
+}
+
+impl<T: KeyDirectory + Sync> KeyDirectory for &T {
+    fn describe_key(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<Option<KeyDescription>, AwsError>> + Send {
+        (**self).describe_key(reference)
+    }
+}

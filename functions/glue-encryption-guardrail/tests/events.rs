@@ -1,0 +1,141 @@
+//! Every sample in `events/` parses to the trigger its name promises.
+
+mod support;
+
+use glue_encryption_guardrail::core::trigger::{
+    Decision, SkipReason, TriggerKind, Whoami, classify,
+};
+use support::*;
+
+fn me() -> Whoami<'static> {
+    Whoami {
+        role_arn: Some(GUARDRAIL_ROLE),
+        account: Some(ACCOUNT),
+        region: REGION,
+    }
+}
+
+#[test]
+fn every_sample_event_classifies_as_named() {
+    let evaluate = [
+        "put-encryption-disabled.json",
+        "put-password-encryption-off.json",
+        "put-other-customer-key.json",
+        "put-sse-kms-without-key.json",
+        "put-compliant.json",
+    ];
+    for file in evaluate {
+        let c = classify(&event(file), me());
+        assert_eq!(c.decision, Decision::Evaluate, "{file}");
+        assert_eq!(c.summary.kind, TriggerKind::ApiCall, "{file}");
+        assert_eq!(
+            c.summary.event_name.as_deref(),
+            Some("PutDataCatalogEncryptionSettings")
+        );
+    }
+
+    let schedule = classify(&event("scheduled-reconcile.json"), me());
+    assert_eq!(
+        (schedule.summary.kind, schedule.decision),
+        (TriggerKind::Schedule, Decision::Evaluate)
+    );
+
+    let failed = classify(&event("put-failed-access-denied.json"), me());
+    assert_eq!(
+        failed.decision,
+        Decision::Skip(SkipReason::FailedCall {
+            error_code: "AccessDeniedException".into()
+        })
+    );
+
+    let own = classify(&event("put-by-guardrail-itself.json"), me());
+    assert_eq!(own.decision, Decision::Skip(SkipReason::OwnWrite));
+
+    let other = classify(&event("unrelated-glue-create-database.json"), me());
+    assert_eq!(
+        other.decision,
+        Decision::Skip(SkipReason::OtherApi {
+            event_name: "CreateDatabase".into()
+        })
+    );
+}
+
+#[test]
+fn every_sample_event_file_is_covered() {
+    let dir = format!("{}/../../events", env!("CARGO_MANIFEST_DIR"));
+    let files = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .count();
+    assert_eq!(
+        files, 9,
+        "a new sample needs a line in every_sample_event_classifies_as_named"
+    );
+}
+
+#[test]
+fn another_accounts_catalog_is_skipped() {
+    let mut e = event("put-encryption-disabled.json");
+    e["detail"]["requestParameters"]["catalogId"] = "210987654321".into();
+    assert_eq!(
+        classify(&e, me()).decision,
+        Decision::Skip(SkipReason::OtherAccount {
+            account: "210987654321".into()
+        })
+    );
+}
+
+#[test]
+fn an_event_from_another_account_or_region_is_skipped() {
+    let mut e = event("scheduled-reconcile.json");
+    e["account"] = "210987654321".into();
+    assert!(matches!(
+        classify(&e, me()).decision,
+        Decision::Skip(SkipReason::OtherAccount { .. })
+    ));
+
+    let mut e = event("put-encryption-disabled.json");
+    e["region"] = "eu-west-1".into();
+    assert_eq!(
+        classify(&e, me()).decision,
+        Decision::Skip(SkipReason::OtherRegion {
+            region: "eu-west-1".into()
+        })
+    );
+}
+
+#[test]
+fn the_loop_guard_needs_the_role_arn_to_match_exactly() {
+    let e = event("put-by-guardrail-itself.json");
+    let stranger = Whoami {
+        role_arn: Some("arn:aws:iam::123456789012:role/SomeoneElse"),
+        ..me()
+    };
+    assert_eq!(classify(&e, stranger).decision, Decision::Evaluate);
+    let unconfigured = Whoami {
+        role_arn: None,
+        ..me()
+    };
+    assert_eq!(classify(&e, unconfigured).decision, Decision::Evaluate);
+}
+
+#[test]
+fn the_request_is_never_needed_to_decide() {
+    let mut e = event("put-encryption-disabled.json");
+    e["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("requestParameters");
+    assert_eq!(classify(&e, me()).decision, Decision::Evaluate);
+    e["detail"]["requestParameters"] = serde_json::json!("garbage");
+    assert_eq!(classify(&e, me()).decision, Decision::Evaluate);
+}
+
+#[test]
+fn oversized_fields_are_clipped_in_the_summary() {
+    let mut e = event("put-encryption-disabled.json");
+    e["detail"]["eventID"] = "é".repeat(10_000).into();
+    let summary = classify(&e, me()).summary;
+    assert!(summary.event_id.unwrap().len() <= 260);
+}
