@@ -57,6 +57,8 @@ impl fmt::Display for AwsError {
     }
 }
 
+impl std::error::Error for AwsError {}
+
 /// Why an invocation failed. A failure writes nothing to the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GuardrailError {

@@ -6,7 +6,7 @@
 //! effect within the TTL. When the TTL has run out and SSM or KMS cannot be reached, the
 //! invocation fails rather than writing with a key nobody has checked lately.
 
-use crate::core::key::{KeyDescription, KeyReferenceKind, check_usable};
+use crate::core::key::{KeyDescription, KeyProblem, KeyReferenceKind, arn_region, check_usable};
 use crate::error::GuardrailError;
 use crate::ports::{KeyDirectory, ParameterStore};
 use std::collections::HashMap;
@@ -107,6 +107,18 @@ impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, 
             return Err(GuardrailError::ParameterNotKeyReference {
                 name: name.clone(),
                 value: reference.chars().take(256).collect(),
+            });
+        }
+        // KMS is regional: a key ARN from another region is not found from here, so name
+        // the actual cause before asking.
+        if let Some(key_region) = arn_region(reference).filter(|r| *r != self.region) {
+            return Err(GuardrailError::KeyUnusable {
+                arn: reference.to_owned(),
+                parameter: name.clone(),
+                problem: KeyProblem::OtherRegion {
+                    key_region: key_region.to_owned(),
+                    region: self.region.clone(),
+                },
             });
         }
         let key = self.keys.describe_key(reference).await?.ok_or_else(|| {

@@ -1,0 +1,67 @@
+# The front door. `make help` lists the targets.
+#
+# Tools are installed by the project's own scripts, pinned, into ignored folders: .venv/ (moto,
+# cargo-lambda, zig) and .tools/ (SAM CLI, cfn-lint, cfn-guard). Nothing is installed by hand.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+EVENT ?= events/put-encryption-disabled.json
+
+.PHONY: help setup demo test lint build watch invoke check-template sam-build deploy stackset bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+setup: ## Install every tool the project uses, pinned, into .venv/ and .tools/
+	@scripts/setup.sh
+	@scripts/setup-template-tools.sh
+
+demo: ## Show a drifted catalog fixed on the local AWS emulator
+	@scripts/setup.sh
+	@scripts/lambda-local.sh demo
+
+test: setup ## Run the whole suite: unit, handler, emulator and template checks
+	cargo test --workspace --locked
+	scripts/check-template.sh
+
+lint: ## Format check and clippy with warnings denied
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+build: ## Build the release arm64 bootstrap with cargo-lambda
+	@scripts/setup.sh
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 --package glue-encryption-guardrail
+	@ls -l target/lambda/glue-encryption-guardrail/bootstrap
+
+watch: ## Run the function locally (cargo lambda watch) against a seeded emulator
+	@scripts/setup.sh
+	@scripts/lambda-local.sh watch
+
+invoke: ## Replay EVENT's request on the emulator and invoke the watched function with it
+	@scripts/lambda-local.sh invoke $(EVENT)
+
+check-template: ## sam validate --lint, cfn-lint and our cfn-guard rules (with their failing fixtures)
+	@scripts/setup-template-tools.sh
+	@scripts/check-template.sh
+
+sam-build: ## sam build: the deployable arm64 artifact in .aws-sam/
+	@scripts/setup.sh
+	@scripts/setup-template-tools.sh
+	@scripts/sam-build.sh
+
+deploy: ## sam build + sam deploy (guided the first time, samconfig.toml after)
+	@scripts/setup.sh
+	@scripts/setup-template-tools.sh
+	@scripts/deploy.sh
+
+stackset: ## Roll out to an organization with CloudFormation StackSets (see README)
+	@scripts/setup.sh
+	@scripts/setup-template-tools.sh
+	@scripts/stackset.sh
+
+clean: ## Remove build output (keeps the installed tools)
+	cargo clean
+	rm -rf .aws-sam
