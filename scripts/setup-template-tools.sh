@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the tools that check and build template.yaml, pinned, into ignored folders:
+#
+#   .tools/sam-venv    aws-sam-cli and cfn-lint. A virtualenv of its own: aws-sam-cli pins its
+#                      own boto3/botocore, which must not fight moto's in the main .venv.
+#   .tools/cfn-guard   cfn-guard, built from crates.io the first time (2 to 10 minutes,
+#                      depending on what else the machine is compiling).
+#
+# Idempotent: a tool already installed at the pinned version is left alone, so a second run
+# takes well under a second.
+set -euo pipefail
+
+SAM_CLI_VERSION="1.170.0"
+CFN_LINT_VERSION="1.58.0"
+CFN_GUARD_VERSION="3.2.1"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SAM_VENV="$ROOT/.tools/sam-venv"
+GUARD_ROOT="$ROOT/.tools/cfn-guard"
+PYTHON="${PYTHON:-python3}"
+
+# True when the venv holds the distribution at exactly this version (its dist-info folder;
+# quicker than asking pip).
+has_distribution() {
+  compgen -G "$SAM_VENV/lib/python*/site-packages/$1-$2.dist-info" >/dev/null
+}
+
+if [[ ! -x "$SAM_VENV/bin/python" ]]; then
+  echo "setup-template-tools: creating $SAM_VENV"
+  "$PYTHON" -m venv "$SAM_VENV"
+fi
+
+if ! has_distribution aws_sam_cli "$SAM_CLI_VERSION" || ! has_distribution cfn_lint "$CFN_LINT_VERSION"; then
+  echo "setup-template-tools: installing aws-sam-cli==$SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION"
+  "$SAM_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+fi
+
+if [[ ! -x "$GUARD_ROOT/bin/cfn-guard" ]] \
+   || ! "$GUARD_ROOT/bin/cfn-guard" --version 2>/dev/null | grep -q "$CFN_GUARD_VERSION"; then
+  echo "setup-template-tools: building cfn-guard $CFN_GUARD_VERSION (a few minutes, once)"
+  cargo install cfn-guard --version "$CFN_GUARD_VERSION" --locked --root "$GUARD_ROOT"
+fi
+
+echo "setup-template-tools: aws-sam-cli $SAM_CLI_VERSION, cfn-lint $CFN_LINT_VERSION," \
+     "cfn-guard $("$GUARD_ROOT/bin/cfn-guard" --version | awk '{print $NF}')"
