@@ -206,9 +206,13 @@ struct Seen<'a> {
 }
 
 /// The reasons to skip, cheapest and most certain first. The loop guard comes before anything
-/// else so that the guardrail's own writes cost nothing at all.
+/// else so that the guardrail's own writes cost nothing at all, whatever kind of event carries
+/// them: an event whose session issuer is the guardrail's role is never a reason to act.
 fn judge(seen: &Seen<'_>, me: Whoami<'_>) -> Option<SkipReason> {
     let clipped = |value: &str| clip(Some(value)).unwrap_or_default();
+    if me.role_arn.is_some() && seen.issuer == me.role_arn {
+        return Some(SkipReason::OwnWrite);
+    }
     match seen.kind {
         TriggerKind::Other => {
             return Some(SkipReason::UnsupportedEvent {
@@ -222,31 +226,29 @@ fn judge(seen: &Seen<'_>, me: Whoami<'_>) -> Option<SkipReason> {
                     event_name: clipped(seen.event_name.unwrap_or_default()),
                 });
             }
-            if me.role_arn.is_some() && seen.issuer == me.role_arn {
-                return Some(SkipReason::OwnWrite);
-            }
             if let Some(error_code) = &seen.error_code {
                 return Some(SkipReason::FailedCall {
                     error_code: error_code.clone(),
                 });
             }
             let owner = me.account.or(seen.account);
-            if let (Some(catalog_id), Some(owner)) = (seen.catalog_id, owner) {
-                if !catalog_id.is_empty() && catalog_id != owner {
-                    return Some(SkipReason::OtherAccount {
-                        account: clipped(catalog_id),
-                    });
-                }
+            if let (Some(catalog_id), Some(owner)) = (seen.catalog_id, owner)
+                && !catalog_id.is_empty()
+                && catalog_id != owner
+            {
+                return Some(SkipReason::OtherAccount {
+                    account: clipped(catalog_id),
+                });
             }
         }
         TriggerKind::Schedule => {}
     }
-    if let (Some(mine), Some(theirs)) = (me.account, seen.account) {
-        if mine != theirs {
-            return Some(SkipReason::OtherAccount {
-                account: clipped(theirs),
-            });
-        }
+    if let (Some(mine), Some(theirs)) = (me.account, seen.account)
+        && mine != theirs
+    {
+        return Some(SkipReason::OtherAccount {
+            account: clipped(theirs),
+        });
     }
     match seen.region {
         Some(region) if region != me.region => Some(SkipReason::OtherRegion {
