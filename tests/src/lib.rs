@@ -5,7 +5,12 @@
 //! process is killed when the `Emulator` is dropped, also when a test fails.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_glue::config::interceptors::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_sdk_glue::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use glue_encryption_guardrail::adapters::{
     self, glue::GlueCatalog, kms::KmsKeys, ssm::SsmParameters,
 };
@@ -18,10 +23,11 @@ use glue_encryption_guardrail::handler::{Guardrail, Invocation};
 use glue_encryption_guardrail::keys::SystemClock;
 use glue_encryption_guardrail::ports::CatalogStore;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// moto's default account, which the sample events use too.
@@ -90,7 +96,18 @@ impl Emulator {
             .spawn()
             .map_err(|e| format!("{}: {e}", program.display()))?;
         let endpoint = format!("http://127.0.0.1:{port}");
+        // The guardrail's own retry strategy, but roomier timeouts: moto answers its first
+        // call to each service only after importing that service's code, which on a loaded
+        // two-core machine can take longer than the deployed 4 s budget. The deployed budget
+        // itself is tested against mocked slow answers in the function crate's faults.rs.
         let sdk = adapters::configure(aws_config::defaults(BehaviorVersion::latest()))
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .operation_timeout(Duration::from_secs(120))
+                    .build(),
+            )
             .region(Region::new(REGION))
             .endpoint_url(&endpoint)
             .credentials_provider(aws_sdk_kms::config::Credentials::new(
@@ -225,10 +242,10 @@ impl Emulator {
         audit: &'a RecordingAudit,
     ) -> EmulatedGuardrail<'a> {
         let config = Config {
-            kms_key_parameter: PARAMETER.into(),
             enforcement_mode: mode,
             guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
             key_cache_ttl: Duration::from_secs(300),
+            ..Config::new(PARAMETER)
         };
         Guardrail::new(
             config,
@@ -317,5 +334,140 @@ pub fn compliant(key_arn: &str) -> CatalogSettings {
             return_connection_password_encrypted: true,
             aws_kms_key_id: Some(key_arn.to_owned()),
         },
+    }
+}
+
+pub mod runtime_api;
+
+/// One SDK operation, named as IAM names it: `glue:GetDataCatalogEncryptionSettings` (the
+/// SDK's service name, `Glue`, `SSM` or `KMS`, lower-cased).
+pub type Operation = String;
+
+/// Counts the AWS calls a guardrail's SDK clients make, per operation: an SDK interceptor
+/// registered on each client. A *call* is one operation the guardrail asked for (counted in
+/// `read_before_serialization`, once per call); an *attempt* is one HTTP request the SDK sent
+/// for it (`read_before_attempt`), so retries show up as attempts beyond the calls.
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter(Arc<Mutex<CallCounts>>);
+
+/// What a [`CallCounter`] has seen since it was created or last taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub calls: BTreeMap<Operation, usize>,
+    pub attempts: BTreeMap<Operation, usize>,
+}
+
+impl CallCounts {
+    /// Calls in all, over every operation.
+    pub fn total_calls(&self) -> usize {
+        self.calls.values().sum()
+    }
+
+    /// Attempts in all, over every operation.
+    pub fn total_attempts(&self) -> usize {
+        self.attempts.values().sum()
+    }
+}
+
+impl CallCounter {
+    /// The counts so far, leaving the counter at zero.
+    pub fn take(&self) -> CallCounts {
+        self.0
+            .lock()
+            .map(|mut counts| std::mem::take(&mut *counts))
+            .unwrap_or_default()
+    }
+
+    fn count(&self, cfg: &ConfigBag, attempt: bool) {
+        let operation = cfg.load::<Metadata>().map_or_else(
+            || "unknown:Unknown".to_owned(),
+            |m| format!("{}:{}", m.service().to_ascii_lowercase(), m.name()),
+        );
+        if let Ok(mut counts) = self.0.lock() {
+            let map = if attempt {
+                &mut counts.attempts
+            } else {
+                &mut counts.calls
+            };
+            *map.entry(operation).or_default() += 1;
+        }
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    // Once per call. (`read_before_execution` would be too, but a client's interceptors see it
+    // before the operation has put its name in the config bag.)
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.count(cfg, false);
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.count(cfg, true);
+        Ok(())
+    }
+}
+
+impl Emulator {
+    /// The guardrail exactly as [`Emulator::guardrail`] wires it, with fresh clients (so a cold
+    /// key cache) whose every call and attempt `counter` counts. The emulator's own clients,
+    /// which tests use to seed state, are not counted.
+    pub fn counted_guardrail<'a>(
+        &self,
+        mode: EnforcementMode,
+        audit: &'a RecordingAudit,
+        counter: &CallCounter,
+    ) -> EmulatedGuardrail<'a> {
+        let glue = aws_sdk_glue::config::Builder::from(&self.sdk)
+            .interceptor(counter.clone())
+            .build();
+        let ssm = aws_sdk_ssm::config::Builder::from(&self.sdk)
+            .interceptor(counter.clone())
+            .build();
+        let kms = aws_sdk_kms::config::Builder::from(&self.sdk)
+            .interceptor(counter.clone())
+            .build();
+        // The template's configuration: the loop guard's role and a 300 s key cache.
+        let config = Config {
+            enforcement_mode: mode,
+            guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
+            key_cache_ttl: Duration::from_secs(300),
+            ..Config::new(PARAMETER)
+        };
+        Guardrail::new(
+            config,
+            REGION.into(),
+            GlueCatalog::new(aws_sdk_glue::Client::from_conf(glue)),
+            SsmParameters::new(aws_sdk_ssm::Client::from_conf(ssm)),
+            KmsKeys::new(aws_sdk_kms::Client::from_conf(kms)),
+            SystemClock,
+            audit,
+        )
+    }
+}
+
+impl Emulator {
+    /// SDK configuration for `region` on this same emulator, with the same credentials. moto
+    /// keeps Glue, SSM and KMS state per region (and per account), so each region is a
+    /// catalog of its own.
+    pub fn sdk_in(&self, region: &str) -> SdkConfig {
+        self.sdk
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build()
     }
 }

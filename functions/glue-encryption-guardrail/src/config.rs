@@ -11,6 +11,11 @@ pub const ENFORCEMENT_MODE: &str = "ENFORCEMENT_MODE";
 pub const GUARDRAIL_ROLE_ARN: &str = "GUARDRAIL_ROLE_ARN";
 /// `KEY_CACHE_TTL_SECONDS`: how long a resolved key is trusted without asking again.
 pub const KEY_CACHE_TTL_SECONDS: &str = "KEY_CACHE_TTL_SECONDS";
+/// `EXEMPTION_PARAMETER`: the SSM parameter that, when it exists, may exempt this account and
+/// region from remediation (see [`crate::core::exemption`]).
+pub const EXEMPTION_PARAMETER: &str = "EXEMPTION_PARAMETER";
+/// `NOTIFICATION_TOPIC_ARN`: an SNS topic told of every remediation, detected drift and failure.
+pub const NOTIFICATION_TOPIC_ARN: &str = "NOTIFICATION_TOPIC_ARN";
 
 /// The default key cache TTL: short enough that a re-pointed parameter takes effect within
 /// minutes, long enough that a burst of events costs one SSM and one KMS call.
@@ -35,6 +40,22 @@ pub struct Config {
     pub enforcement_mode: EnforcementMode,
     pub guardrail_role_arn: Option<String>,
     pub key_cache_ttl: Duration,
+    pub exemption_parameter: Option<String>,
+    pub notification_topic_arn: Option<String>,
+}
+
+impl Config {
+    /// A configuration with the defaults and the given key parameter.
+    pub fn new(kms_key_parameter: impl Into<String>) -> Self {
+        Self {
+            kms_key_parameter: kms_key_parameter.into(),
+            enforcement_mode: EnforcementMode::default(),
+            guardrail_role_arn: None,
+            key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
+            exemption_parameter: None,
+            notification_topic_arn: None,
+        }
+    }
 }
 
 /// A missing or malformed setting, naming the variable.
@@ -65,13 +86,30 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
+        let parameter_name = |name: &'static str, value: String| {
+            if value.len() > 2048 || value.chars().any(char::is_whitespace) {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value,
+                    expected: "an SSM parameter name or ARN (no spaces, at most 2048 characters)",
+                });
+            }
+            Ok(value)
+        };
         let kms_key_parameter =
             get(KMS_KEY_PARAMETER).ok_or(ConfigError::Missing(KMS_KEY_PARAMETER))?;
-        if kms_key_parameter.len() > 2048 || kms_key_parameter.chars().any(char::is_whitespace) {
+        let kms_key_parameter = parameter_name(KMS_KEY_PARAMETER, kms_key_parameter)?;
+        let exemption_parameter = get(EXEMPTION_PARAMETER)
+            .map(|v| parameter_name(EXEMPTION_PARAMETER, v))
+            .transpose()?;
+        let notification_topic_arn = get(NOTIFICATION_TOPIC_ARN);
+        if let Some(arn) = &notification_topic_arn
+            && (arn.split(':').nth(2) != Some("sns") || arn_account(arn).is_none())
+        {
             return Err(ConfigError::Invalid {
-                name: KMS_KEY_PARAMETER,
-                value: kms_key_parameter,
-                expected: "an SSM parameter name or ARN (no spaces, at most 2048 characters)",
+                name: NOTIFICATION_TOPIC_ARN,
+                value: arn.clone(),
+                expected: "an SNS topic ARN, arn:PARTITION:sns:REGION:ACCOUNT:NAME",
             });
         }
 
@@ -88,14 +126,14 @@ impl Config {
         };
 
         let guardrail_role_arn = get(GUARDRAIL_ROLE_ARN);
-        if let Some(arn) = &guardrail_role_arn {
-            if !is_role_arn(arn) {
-                return Err(ConfigError::Invalid {
-                    name: GUARDRAIL_ROLE_ARN,
-                    value: arn.clone(),
-                    expected: "an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME",
-                });
-            }
+        if let Some(arn) = &guardrail_role_arn
+            && !is_role_arn(arn)
+        {
+            return Err(ConfigError::Invalid {
+                name: GUARDRAIL_ROLE_ARN,
+                value: arn.clone(),
+                expected: "an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME",
+            });
         }
 
         let key_cache_ttl = match get(KEY_CACHE_TTL_SECONDS) {
@@ -117,6 +155,8 @@ impl Config {
             enforcement_mode,
             guardrail_role_arn,
             key_cache_ttl,
+            exemption_parameter,
+            notification_topic_arn,
         })
     }
 
@@ -162,15 +202,7 @@ mod tests {
     #[test]
     fn only_the_parameter_is_required() {
         let c = config(&[(KMS_KEY_PARAMETER, "/guardrail/key")]);
-        assert_eq!(
-            c,
-            Ok(Config {
-                kms_key_parameter: "/guardrail/key".into(),
-                enforcement_mode: EnforcementMode::Remediate,
-                guardrail_role_arn: None,
-                key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
-            })
-        );
+        assert_eq!(c, Ok(Config::new("/guardrail/key")));
     }
 
     #[test]
@@ -190,6 +222,11 @@ mod tests {
                 "arn:aws:iam::123456789012:role/path/Guardrail",
             ),
             (KEY_CACHE_TTL_SECONDS, "0"),
+            (EXEMPTION_PARAMETER, "/guardrail/exemption"),
+            (
+                NOTIFICATION_TOPIC_ARN,
+                "arn:aws:sns:us-east-1:123456789012:guardrail",
+            ),
         ]);
         let c = c.ok();
         assert_eq!(
@@ -212,6 +249,12 @@ mod tests {
             (KEY_CACHE_TTL_SECONDS, "five"),
             (KEY_CACHE_TTL_SECONDS, "86400"),
             (KMS_KEY_PARAMETER, "has space"),
+            (EXEMPTION_PARAMETER, "has space"),
+            (NOTIFICATION_TOPIC_ARN, "guardrail-topic"),
+            (
+                NOTIFICATION_TOPIC_ARN,
+                "arn:aws:sqs:us-east-1:123456789012:queue",
+            ),
         ];
         for (name, value) in cases {
             let mut vars = vec![(KMS_KEY_PARAMETER, "/k")];

@@ -81,6 +81,12 @@ pub enum GuardrailError {
         parameter: String,
         problem: KeyProblem,
     },
+    #[error("KMS key {reference} (given with --key) does not exist in this region")]
+    GivenKeyNotFound { reference: String },
+    #[error("KMS key {arn} (given with --key) cannot protect the catalog: {problem}")]
+    GivenKeyUnusable { arn: String, problem: KeyProblem },
+    #[error("SSM parameter {name} holds no valid exemption: {problem}; fix or delete it")]
+    ExemptionMalformed { name: String, problem: String },
     #[error("{0}")]
     Aws(AwsError),
     #[error("the settings read back after the write still violate the policy ({}); another writer may have changed them concurrently", codes(.violations))]
@@ -100,8 +106,11 @@ impl GuardrailError {
             Self::ParameterNotFound { .. } => "parameter_not_found",
             Self::ParameterEmpty { .. } => "parameter_empty",
             Self::ParameterNotKeyReference { .. } => "parameter_not_key_reference",
-            Self::KeyNotFound { .. } => "key_not_found",
-            Self::KeyUnusable { problem, .. } => problem.code(),
+            Self::KeyNotFound { .. } | Self::GivenKeyNotFound { .. } => "key_not_found",
+            Self::KeyUnusable { problem, .. } | Self::GivenKeyUnusable { problem, .. } => {
+                problem.code()
+            }
+            Self::ExemptionMalformed { .. } => "exemption_malformed",
             Self::Aws(e) => match e.kind {
                 AwsErrorKind::Throttled => "aws_throttled",
                 AwsErrorKind::ServerError => "aws_server_error",

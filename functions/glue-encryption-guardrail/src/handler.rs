@@ -1,16 +1,17 @@
 //! Entrypoint layer: the handler. Trigger → load → evaluate → remediate → verify → one audit
 //! record, whatever happens on the way.
 
-use crate::audit::{AuditRecord, AuditSink, Outcome};
+use crate::audit::{AuditRecord, AuditSink, Notification, Outcome, notification_text};
 use crate::config::{Config, EnforcementMode};
-use crate::core::key::KeyDescription;
-use crate::core::policy::{Violation, evaluate, remediation};
-use crate::core::settings::CatalogSettings;
+use crate::core::exemption::Exemption;
+use crate::core::policy::remediation;
 use crate::core::trigger::{Decision, Whoami, classify};
 use crate::error::{GuardrailError, codes};
+use crate::inspect::{self, Inspection};
 use crate::keys::{Clock, KeyResolver};
-use crate::ports::{CatalogStore, KeyDirectory, ParameterStore};
+use crate::ports::{CatalogStore, KeyDirectory, Notifier, ParameterStore};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the runtime says about one invocation.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +28,8 @@ pub struct Guardrail<G, P, K, A, C> {
     catalog: G,
     keys: KeyResolver<P, K, C>,
     audit: A,
+    notifier: Option<Box<dyn Notifier>>,
+    cold: AtomicBool,
 }
 
 impl<G, P, K, A, C> Guardrail<G, P, K, A, C>
@@ -60,7 +63,15 @@ where
             catalog,
             keys,
             audit,
+            notifier: None,
+            cold: AtomicBool::new(true),
         }
+    }
+
+    /// Tells `notifier` of every remediation, detected drift and failure.
+    pub fn with_notifier(mut self, notifier: impl Notifier + 'static) -> Self {
+        self.notifier = Some(Box::new(notifier));
+        self
     }
 
     /// Handles one event and writes its one audit record. Returns the record, or the error
@@ -97,6 +108,9 @@ where
             before: None,
             after: None,
             settings_written: false,
+            exemption: None,
+            notification: Notification::None,
+            cold_start: self.cold.swap(false, Ordering::Relaxed),
             trigger: classified.summary,
             error: None,
             request_id: invocation.request_id.to_owned(),
@@ -111,29 +125,55 @@ where
             Decision::Evaluate => self.evaluate(&mut record).await,
         };
 
-        match result {
-            Ok(()) => {
-                self.audit.record(&record);
-                Ok(record)
-            }
-            Err(e) => {
-                record.outcome = Outcome::Failed;
-                record.reason = e.to_string();
-                record.reason_code = e.code();
-                record.error = Some((&e).into());
-                self.audit.record(&record);
-                Err(e)
-            }
+        if let Err(e) = &result {
+            record.outcome = Outcome::Failed;
+            record.reason = e.to_string();
+            record.reason_code = e.code();
+            record.error = Some(e.into());
         }
+        self.notify(&mut record).await;
+        self.audit.record(&record);
+        result.map(|()| record)
+    }
+
+    /// Publishes the outcome when people should hear of it. A failure to publish is recorded
+    /// and counted, never allowed to change the outcome.
+    async fn notify(&self, record: &mut AuditRecord) {
+        let Some(notifier) = &self.notifier else {
+            return;
+        };
+        if !matches!(
+            record.outcome,
+            Outcome::Remediated | Outcome::DriftDetected | Outcome::Failed
+        ) {
+            return;
+        }
+        let (subject, message) = notification_text(record);
+        record.notification = match notifier.publish(&subject, &message).await {
+            Ok(()) => Notification::Sent,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not publish the notification");
+                Notification::Failed
+            }
+        };
     }
 
     async fn evaluate(&self, record: &mut AuditRecord) -> Result<(), GuardrailError> {
-        let before = self.catalog.get_settings().await?;
+        // Settings first, then the expected key, then any alias the settings name; whatever
+        // was learned before a failure still goes into the record.
+        let Inspection {
+            settings: before,
+            expected_key: expected,
+            violations,
+        } = inspect::inspect(&self.catalog, &self.keys)
+            .await
+            .map_err(|incomplete| {
+                record.before = incomplete.settings;
+                record.expected_key_arn = incomplete.expected_key.map(|key| key.arn);
+                incomplete.error
+            })?;
         record.before = Some(before.clone());
-        let expected = self.keys.expected_key().await?;
         record.expected_key_arn = Some(expected.arn.clone());
-
-        let violations = self.violations(&before, &expected).await?;
         record.violations.clone_from(&violations);
         if violations.is_empty() {
             record.outcome = Outcome::Compliant;
@@ -142,6 +182,21 @@ where
                 "metadata and connection passwords are encrypted with the expected key".into();
             record.after = Some(before);
             return Ok(());
+        }
+        if let Some(exemption) = self.exemption().await? {
+            let active = exemption.is_active(self.keys.clock().unix_now());
+            let (reason, expires) = (exemption.reason.clone(), exemption.expires.clone());
+            record.exemption = Some(exemption);
+            if active {
+                record.outcome = Outcome::Exempt;
+                record.reason_code = "exempt";
+                record.reason = format!(
+                    "drift found ({}); exempt until {expires} ({reason}), so nothing is written",
+                    codes(&violations)
+                );
+                record.after = Some(before);
+                return Ok(());
+            }
         }
         if self.config.enforcement_mode == EnforcementMode::Detect {
             record.outcome = Outcome::DriftDetected;
@@ -159,7 +214,7 @@ where
         record.settings_written = true;
         let after = self.catalog.get_settings().await?;
         record.after = Some(after.clone());
-        let remaining = self.violations(&after, &expected).await?;
+        let remaining = inspect::violations(&after, &expected, &self.keys).await?;
         if !remaining.is_empty() {
             return Err(GuardrailError::VerificationFailed {
                 violations: remaining,
@@ -174,20 +229,19 @@ where
         Ok(())
     }
 
-    /// Resolves the keys the settings name, then evaluates them with the pure policy.
-    async fn violations(
-        &self,
-        settings: &CatalogSettings,
-        expected: &KeyDescription,
-    ) -> Result<Vec<Violation>, GuardrailError> {
-        let mut resolved = Vec::with_capacity(2);
-        for reference in settings.key_references() {
-            resolved.push((reference, self.keys.is_expected(reference, expected).await?));
-        }
-        Ok(evaluate(settings, |reference| {
-            resolved
-                .iter()
-                .any(|(r, is_expected)| *r == reference && *is_expected)
-        }))
+    /// The exemption configured for this account and region, if any (expired or not).
+    async fn exemption(&self) -> Result<Option<Exemption>, GuardrailError> {
+        let Some(name) = &self.config.exemption_parameter else {
+            return Ok(None);
+        };
+        let Some(text) = self.keys.exemption(name).await? else {
+            return Ok(None);
+        };
+        Exemption::parse(&text)
+            .map(Some)
+            .map_err(|problem| GuardrailError::ExemptionMalformed {
+                name: name.clone(),
+                problem,
+            })
     }
 }

@@ -7,7 +7,7 @@
 //! invocation fails rather than writing with a key nobody has checked lately.
 
 use crate::core::key::{KeyDescription, KeyProblem, KeyReferenceKind, arn_region, check_usable};
-use crate::error::GuardrailError;
+use crate::error::{AwsErrorKind, GuardrailError};
 use crate::ports::{KeyDirectory, ParameterStore};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,12 +15,22 @@ use std::time::{Duration, Instant};
 
 /// The time source, injectable so tests can move time.
 pub trait Clock: Send + Sync {
+    /// Monotonic time, for cache ages.
     fn now(&self) -> Instant;
+    /// Wall-clock time in seconds since the Unix epoch, for expiries and timestamps.
+    fn unix_now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
 }
 
 impl<T: Clock> Clock for &T {
     fn now(&self) -> Instant {
         (**self).now()
+    }
+    fn unix_now(&self) -> u64 {
+        (**self).unix_now()
     }
 }
 
@@ -39,6 +49,8 @@ const MAX_CACHED_ALIASES: usize = 64;
 #[derive(Debug, Default)]
 struct Cache {
     expected: Option<(Instant, KeyDescription)>,
+    /// The exemption parameter's value (`None`: no such parameter).
+    exemption: Option<(Instant, Option<String>)>,
     /// Alias → the key ARN it resolved to (`None`: no such alias).
     aliases: HashMap<String, (Instant, Option<String>)>,
 }
@@ -88,10 +100,10 @@ impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, 
     /// The key the catalog must use: read from the SSM parameter, resolved with
     /// `kms:DescribeKey`, and checked usable. Fails, naming the cause, when it is not.
     pub async fn expected_key(&self) -> Result<KeyDescription, GuardrailError> {
-        if let Some((at, key)) = &self.cache().expected {
-            if self.fresh(*at) {
-                return Ok(key.clone());
-            }
+        if let Some((at, key)) = &self.cache().expected
+            && self.fresh(*at)
+        {
+            return Ok(key.clone());
         }
         let name = &self.parameter_name;
         let value = self
@@ -136,6 +148,24 @@ impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, 
         Ok(key)
     }
 
+    /// The value of the exemption parameter `name`, or `None` when it does not exist; cached
+    /// like the key, so only a catalog found drifted pays for the lookup, once per TTL.
+    pub async fn exemption(&self, name: &str) -> Result<Option<String>, GuardrailError> {
+        if let Some((at, value)) = &self.cache().exemption
+            && self.fresh(*at)
+        {
+            return Ok(value.clone());
+        }
+        let value = self.parameters.get_parameter(name).await?;
+        self.cache().exemption = Some((self.clock.now(), value.clone()));
+        Ok(value)
+    }
+
+    /// The clock this resolver ages its cache by.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
     /// Whether `reference`, as a catalog names it, resolves to `expected`. Key ids and key
     /// ARNs compare without a call; aliases are resolved with `kms:DescribeKey` and cached.
     pub async fn is_expected(
@@ -146,12 +176,19 @@ impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, 
         if let Some(answer) = expected.matches_without_lookup(reference) {
             return Ok(answer);
         }
-        if let Some((at, arn)) = self.cache().aliases.get(reference) {
-            if self.fresh(*at) {
-                return Ok(arn.as_deref() == Some(expected.arn.as_str()));
-            }
+        if let Some((at, arn)) = self.cache().aliases.get(reference)
+            && self.fresh(*at)
+        {
+            return Ok(arn.as_deref() == Some(expected.arn.as_str()));
         }
-        let arn = self.keys.describe_key(reference).await?.map(|k| k.arn);
+        let arn = match self.keys.describe_key(reference).await {
+            Ok(key) => key.map(|k| k.arn),
+            // IAM authorizes DescribeKey on the key an alias points to, and the function may
+            // describe the expected key: a denial means the alias names some other key. This
+            // keeps the grant to the one key instead of every key in the account.
+            Err(e) if e.kind == AwsErrorKind::AccessDenied => None,
+            Err(e) => return Err(e.into()),
+        };
         let answer = arn.as_deref() == Some(expected.arn.as_str());
         let mut cache = self.cache();
         // Settings name at most two keys at a time; the bound only stops a pathological

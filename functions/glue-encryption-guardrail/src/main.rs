@@ -2,7 +2,7 @@
 
 use aws_config::BehaviorVersion;
 use glue_encryption_guardrail::adapters::{
-    self, glue::GlueCatalog, kms::KmsKeys, ssm::SsmParameters,
+    self, glue::GlueCatalog, kms::KmsKeys, sns::SnsNotifier, ssm::SsmParameters,
 };
 use glue_encryption_guardrail::audit::StdoutAudit;
 use glue_encryption_guardrail::config::{Config, arn_account};
@@ -26,7 +26,8 @@ async fn main() -> Result<(), Error> {
         .map(ToString::to_string)
         .ok_or("AWS_REGION is not set; the guardrail must know which region's catalog it guards")?;
 
-    let guardrail = Guardrail::new(
+    let topic = config.notification_topic_arn.clone();
+    let mut guardrail = Guardrail::new(
         config,
         region,
         GlueCatalog::new(aws_sdk_glue::Client::new(&sdk)),
@@ -35,6 +36,10 @@ async fn main() -> Result<(), Error> {
         SystemClock,
         StdoutAudit,
     );
+    if let Some(topic) = topic {
+        guardrail =
+            guardrail.with_notifier(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), topic));
+    }
     let guardrail = &guardrail;
 
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

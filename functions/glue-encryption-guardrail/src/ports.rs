@@ -5,6 +5,7 @@ use crate::core::key::KeyDescription;
 use crate::core::settings::CatalogSettings;
 use crate::error::AwsError;
 use std::future::Future;
+use std::pin::Pin;
 
 /// The account's Glue Data Catalog in this region.
 pub trait CatalogStore {
@@ -33,6 +34,16 @@ pub trait KeyDirectory {
         &self,
         reference: &str,
     ) -> impl Future<Output = Result<Option<KeyDescription>, AwsError>> + Send;
+}
+
+/// Where notifications go (SNS). Object-safe, since a deployment may have none.
+pub trait Notifier: Send + Sync {
+    /// `sns:Publish`.
+    fn publish<'a>(
+        &'a self,
+        subject: &'a str,
+        message: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>>;
 }
 
 // Borrowed ports work too, so a caller can keep hold of what it lends the handler.
@@ -64,5 +75,15 @@ impl<T: KeyDirectory + Sync> KeyDirectory for &T {
         reference: &str,
     ) -> impl Future<Output = Result<Option<KeyDescription>, AwsError>> + Send {
         (**self).describe_key(reference)
+    }
+}
+
+impl<T: Notifier> Notifier for &T {
+    fn publish<'a>(
+        &'a self,
+        subject: &'a str,
+        message: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>> {
+        (**self).publish(subject, message)
     }
 }

@@ -12,6 +12,8 @@ use support::*;
 
 const DRIFT: &str = "put-encryption-disabled.json";
 
+type Spoil = fn(&mut glue_encryption_guardrail::core::key::KeyDescription);
+
 #[tokio::test]
 async fn a_compliant_catalog_is_left_alone() {
     let world = World::new(compliant());
@@ -243,10 +245,7 @@ async fn bad_input_is_a_recorded_skip() {
 
 #[tokio::test]
 async fn an_unusable_key_fails_loudly_and_writes_nothing() {
-    let spoilers: [(
-        &str,
-        fn(&mut glue_encryption_guardrail::core::key::KeyDescription),
-    ); 5] = [
+    let spoilers: [(&str, Spoil); 5] = [
         ("key_not_enabled", |k| k.state = "Disabled".into()),
         ("key_not_enabled", |k| k.state = "PendingDeletion".into()),
         ("key_not_symmetric", |k| k.spec = Some("RSA_2048".into())),

@@ -1,14 +1,18 @@
 //! AWS adapters: one per service, each wrapping its SDK client behind a port and converting
 //! SDK types to domain types. SDK types stop here.
 
+#[cfg(feature = "cli")]
+pub mod account;
 pub mod glue;
 pub mod kms;
+pub mod sns;
 pub mod ssm;
+#[cfg(feature = "cli")]
+pub mod sts;
 
 use crate::error::{AwsError, AwsErrorKind};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
@@ -82,16 +86,34 @@ where
         SdkError::ConstructionFailure(_) => AwsErrorKind::Rejected,
         _ => classify(code.as_deref(), status),
     };
-    let message = err
-        .message()
-        .map(str::to_owned)
-        .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+    // Without a message from the service, describe the failure by its causes. Not with
+    // `DisplayErrorContext`: it appends the error's debug form, which holds the raw response,
+    // so a proxy's error page would be copied whole into the audit record.
+    let message = err.message().map(str::to_owned).unwrap_or_else(|| {
+        let causes = causes(&err);
+        match status {
+            Some(status) => format!("HTTP {status}, no error message: {causes}"),
+            None => causes,
+        }
+    });
     AwsError {
         action,
         kind,
         code,
         message,
     }
+}
+
+/// An error and its sources, each by its `Display`, joined with `: `.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn classify(code: Option<&str>, status: Option<u16>) -> AwsErrorKind {

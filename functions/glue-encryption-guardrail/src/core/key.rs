@@ -302,7 +302,8 @@ mod tests {
     #[test]
     fn every_unusable_key_is_refused_with_its_reason() {
         let region = "us-east-1";
-        let cases: [(fn(&mut KeyDescription), &str); 8] = [
+        type Spoil = fn(&mut KeyDescription);
+        let cases: [(Spoil, &str); 8] = [
             (|k| k.state = "Disabled".into(), "key_not_enabled"),
             (|k| k.state = "PendingDeletion".into(), "key_not_enabled"),
             (|k| k.spec = Some("RSA_2048".into()), "key_not_symmetric"),

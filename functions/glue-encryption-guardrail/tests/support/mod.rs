@@ -1,5 +1,8 @@
 //! In-memory fakes of the ports, recording every call, for the handler tests.
 #![allow(dead_code)]
+// Test support states its expectations the way the tests do (see clippy.toml); clippy does not
+// count helper functions outside `#[test]` as tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use glue_encryption_guardrail::audit::{AuditRecord, AuditSink};
 use glue_encryption_guardrail::config::{Config, EnforcementMode};
@@ -274,10 +277,10 @@ impl World {
 
     pub fn guardrail(&self, mode: EnforcementMode) -> FakeGuardrail<'_> {
         let config = Config {
-            kms_key_parameter: PARAMETER.into(),
             enforcement_mode: mode,
             guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
             key_cache_ttl: Duration::from_secs(300),
+            ..Config::new(PARAMETER)
         };
         Guardrail::new(
             config,
@@ -311,4 +314,79 @@ pub fn event(name: &str) -> Value {
     let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency helpers (storms.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// A catalog that yields to the scheduler before and after every call, so invocations joined
+/// on one task interleave at each AWS call, as they would across concurrent Lambda instances.
+pub struct Interleaved<'a, T>(pub &'a T);
+
+impl<T: CatalogStore + Sync> CatalogStore for Interleaved<'_, T> {
+    async fn get_settings(&self) -> Result<CatalogSettings, AwsError> {
+        tokio::task::yield_now().await;
+        let result = self.0.get_settings().await;
+        tokio::task::yield_now().await;
+        result
+    }
+    async fn put_settings(&self, settings: &CatalogSettings) -> Result<(), AwsError> {
+        tokio::task::yield_now().await;
+        let result = self.0.put_settings(settings).await;
+        tokio::task::yield_now().await;
+        result
+    }
+}
+
+impl World {
+    /// Another guardrail instance (its own key cache) over this world's services, reaching
+    /// the catalog through `catalog`.
+    pub fn instance<G: CatalogStore + Sync>(
+        &self,
+        catalog: G,
+    ) -> Guardrail<G, &FakeParameters, &FakeKeys, &MemoryAudit, &ManualClock> {
+        let config = Config::from_lookup(|name| {
+            match name {
+                "KMS_KEY_PARAMETER" => Some(PARAMETER),
+                "GUARDRAIL_ROLE_ARN" => Some(GUARDRAIL_ROLE),
+                _ => None,
+            }
+            .map(str::to_owned)
+        })
+        .unwrap();
+        Guardrail::new(
+            config,
+            REGION.into(),
+            catalog,
+            &self.parameters,
+            &self.keys,
+            &self.clock,
+            &self.audit,
+        )
+    }
+}
+
+/// Polls every future in turn until all are done, on the current task; outputs in order.
+pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(Option::unwrap).collect()
 }
