@@ -9,7 +9,7 @@ SHELL := bash
 
 EVENT ?= events/put-encryption-disabled.json
 
-.PHONY: help setup demo test lint build watch invoke check-template sam-build deploy stackset bench clean
+.PHONY: help setup demo test lint build watch invoke audit check-template sam-build deploy stackset bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -42,6 +42,13 @@ watch: ## Run the function locally (cargo lambda watch) against a seeded emulato
 
 invoke: ## Replay EVENT's request on the emulator and invoke the watched function with it
 	@scripts/lambda-local.sh invoke $(EVENT)
+
+audit: ## Read-only audit of catalog encryption in many regions and accounts (ARGS="--key-parameter NAME ...")
+	cargo run --quiet --locked -p glue-encryption-guardrail --features cli --bin glue-encryption-audit -- $(ARGS)
+
+bench: ## Print the performance table: API calls, latency, cold start, memory, package size
+	@scripts/setup.sh
+	@scripts/bench.sh
 
 check-template: ## sam validate --lint, cfn-lint and our cfn-guard rules (with their failing fixtures)
 	@scripts/setup-template-tools.sh
