@@ -44,13 +44,12 @@ async fn seed_key(sdk: &SdkConfig) -> Result<String, Error> {
         .target_key_id(&key)
         .send()
         .await;
-    if let Err(e) = alias {
-        if !e
+    if let Err(e) = alias
+        && !e
             .as_service_error()
             .is_some_and(|e| e.is_already_exists_exception())
-        {
-            return Err(e.into());
-        }
+    {
+        return Err(e.into());
     }
     aws_sdk_ssm::Client::new(sdk)
         .put_parameter()

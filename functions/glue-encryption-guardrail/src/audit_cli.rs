@@ -946,7 +946,7 @@ mod tests {
             row("eu-west-1", Status::Drift),
             row("eu-west-2", Status::Error),
         );
-        assert_eq!(exit_code(&[ok.clone()]), EXIT_COMPLIANT);
+        assert_eq!(exit_code(std::slice::from_ref(&ok)), EXIT_COMPLIANT);
         assert_eq!(exit_code(&[ok.clone(), drift.clone()]), EXIT_NON_COMPLIANT);
         assert_eq!(exit_code(&[ok, drift, error]), EXIT_INCOMPLETE);
         assert_eq!(exit_code(&[]), EXIT_INCOMPLETE);

@@ -617,10 +617,10 @@ fn apply(event: &mut Value, mutation: Mutation) {
                 .filter(|p| node(event, p).is_some_and(Value::is_object))
                 .cloned()
                 .collect();
-            if !objects.is_empty() {
-                if let Some(Value::Object(map)) = node_mut(event, &objects[at % objects.len()]) {
-                    map.insert(key, value);
-                }
+            if !objects.is_empty()
+                && let Some(Value::Object(map)) = node_mut(event, &objects[at % objects.len()])
+            {
+                map.insert(key, value);
             }
         }
         Mutation::SetKnown { field, value } => {

@@ -1,4 +1,6 @@
 //! Operations: exemptions, notifications and the metrics embedded in the audit record.
+// Helpers outside #[test] functions state expectations the way the tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
