@@ -267,6 +267,7 @@ pub fn invocation() -> Invocation<'static> {
     Invocation {
         request_id: "emulator-test",
         account: Some(ACCOUNT),
+        time_left: None,
     }
 }
 

@@ -89,6 +89,10 @@ pub enum GuardrailError {
     ExemptionMalformed { name: String, problem: String },
     #[error("{0}")]
     Aws(AwsError),
+    #[error(
+        "the invocation ran out of time after {budget:?}, before Lambda's deadline; nothing more was done"
+    )]
+    OutOfTime { budget: std::time::Duration },
     #[error("the settings read back after the write still violate the policy ({}); another writer may have changed them concurrently", codes(.violations))]
     VerificationFailed { violations: Vec<Violation> },
 }
@@ -120,6 +124,7 @@ impl GuardrailError {
                 AwsErrorKind::Rejected => "aws_rejected",
             },
             Self::VerificationFailed { .. } => "verification_failed",
+            Self::OutOfTime { .. } => "out_of_time",
         }
     }
 
@@ -130,6 +135,8 @@ impl GuardrailError {
             Self::Aws(e) => e.kind.is_transient(),
             // A concurrent writer: the next evaluation settles it.
             Self::VerificationFailed { .. } => true,
+            // Slow calls: a retry may be faster.
+            Self::OutOfTime { .. } => true,
             _ => false,
         }
     }

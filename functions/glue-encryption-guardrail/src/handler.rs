@@ -12,6 +12,7 @@ use crate::keys::{Clock, KeyResolver};
 use crate::ports::{CatalogStore, KeyDirectory, Notifier, ParameterStore};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// What the runtime says about one invocation.
 #[derive(Debug, Clone, Copy)]
@@ -19,7 +20,15 @@ pub struct Invocation<'a> {
     pub request_id: &'a str,
     /// The account the function runs in, from its invoked ARN, when known.
     pub account: Option<&'a str>,
+    /// The time left until Lambda's deadline, when known. The work stops [`DEADLINE_MARGIN`]
+    /// before it, so that the invocation still ends in its audit record (and notification)
+    /// rather than being cut off by the timeout.
+    pub time_left: Option<Duration>,
 }
+
+/// Time kept back from the deadline to record and notify a failure: the SNS call's own budget
+/// and then some.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 /// The guardrail, built once at cold start and lent to every invocation.
 pub struct Guardrail<G, P, K, A, C> {
@@ -122,7 +131,15 @@ where
                 record.reason_code = reason.code();
                 Ok(())
             }
-            Decision::Evaluate => self.evaluate(&mut record).await,
+            Decision::Evaluate => match invocation.time_left {
+                None => self.evaluate(&mut record).await,
+                Some(left) => {
+                    let budget = left.saturating_sub(DEADLINE_MARGIN);
+                    tokio::time::timeout(budget, self.evaluate(&mut record))
+                        .await
+                        .unwrap_or(Err(GuardrailError::OutOfTime { budget }))
+                }
+            },
         };
 
         if let Err(e) = &result {

@@ -10,6 +10,7 @@ use glue_encryption_guardrail::handler::{Guardrail, Invocation};
 use glue_encryption_guardrail::keys::SystemClock;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -46,8 +47,15 @@ async fn main() -> Result<(), Error> {
         let invocation = Invocation {
             request_id: &event.context.request_id,
             account: arn_account(&event.context.invoked_function_arn),
+            time_left: time_left(event.context.deadline),
         };
         guardrail.handle(&event.payload, invocation).await
     }))
     .await
+}
+
+/// The time left until `deadline` (milliseconds since the Unix epoch, as the runtime gives it).
+fn time_left(deadline_ms: u64) -> Option<Duration> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+    Some(Duration::from_millis(deadline_ms).saturating_sub(now))
 }

@@ -467,3 +467,80 @@ async fn the_audit_record_serializes_with_its_documented_fields() {
     );
     assert_eq!(json["enforcement_mode"], "remediate");
 }
+
+/// A catalog whose reads take `delay`.
+struct SlowCatalog {
+    inner: FakeCatalog,
+    delay: Duration,
+}
+
+impl glue_encryption_guardrail::ports::CatalogStore for SlowCatalog {
+    async fn get_settings(
+        &self,
+    ) -> Result<
+        glue_encryption_guardrail::core::settings::CatalogSettings,
+        glue_encryption_guardrail::error::AwsError,
+    > {
+        tokio::time::sleep(self.delay).await;
+        self.inner.get_settings().await
+    }
+    async fn put_settings(
+        &self,
+        settings: &glue_encryption_guardrail::core::settings::CatalogSettings,
+    ) -> Result<(), glue_encryption_guardrail::error::AwsError> {
+        self.inner.put_settings(settings).await
+    }
+}
+
+#[tokio::test]
+async fn an_invocation_that_runs_out_of_time_still_ends_in_its_record() {
+    // given a catalog read slower than the time left before Lambda's deadline
+    use glue_encryption_guardrail::handler::{DEADLINE_MARGIN, Guardrail, Invocation};
+    let world = World::new(settings("DISABLED", None, false, None));
+    let slow = SlowCatalog {
+        inner: FakeCatalog::with(settings("DISABLED", None, false, None)),
+        delay: Duration::from_millis(500),
+    };
+    let config = glue_encryption_guardrail::config::Config {
+        guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
+        ..glue_encryption_guardrail::config::Config::new(PARAMETER)
+    };
+    let guardrail = Guardrail::new(
+        config,
+        REGION.into(),
+        &slow,
+        &world.parameters,
+        &world.keys,
+        &world.clock,
+        &world.audit,
+    );
+    let invocation = Invocation {
+        time_left: Some(DEADLINE_MARGIN + Duration::from_millis(20)),
+        ..invocation()
+    };
+
+    // when it handles a drift event
+    let err = guardrail
+        .handle(&event(DRIFT), invocation)
+        .await
+        .unwrap_err();
+
+    // then it stops in time, writes nothing, and records why
+    assert_eq!(err.code(), "out_of_time");
+    assert!(err.is_transient());
+    assert!(slow.inner.puts().is_empty());
+    let records = world.audit.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (records[0].outcome, records[0].reason_code),
+        (Outcome::Failed, "out_of_time")
+    );
+
+    // and with time enough, the same guardrail finishes the job
+    let roomy = Invocation {
+        time_left: Some(Duration::from_secs(30)),
+        ..invocation
+    };
+    let record = guardrail.handle(&event(DRIFT), roomy).await.unwrap();
+    assert_eq!(record.outcome, Outcome::Remediated);
+}

@@ -20,9 +20,10 @@ use std::time::Duration;
 
 /// Per attempt: Glue, SSM and KMS answer these calls in well under a second.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Per call, retries included. A drift costs at most six calls (parameter, key, alias, read,
-/// write, read back), so even a run where every call times out ends within 30 s, the
-/// function's timeout, and the failure is recorded rather than cut off.
+/// Per call, retries included. A call that times out ends the invocation at once; a run of
+/// calls that are each slow but answer is bounded by the handler's own deadline
+/// (`handler::DEADLINE_MARGIN` before the function's 30 s timeout), so the failure is recorded
+/// rather than cut off.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Attempts per call, the first included: throttling and 5xx are retried with jittered

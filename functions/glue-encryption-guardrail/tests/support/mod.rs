@@ -306,6 +306,7 @@ pub fn invocation() -> Invocation<'static> {
     Invocation {
         request_id: "test-request",
         account: Some(ACCOUNT),
+        time_left: None,
     }
 }
 
