@@ -241,22 +241,34 @@ impl Emulator {
         mode: EnforcementMode,
         audit: &'a RecordingAudit,
     ) -> EmulatedGuardrail<'a> {
-        let config = Config {
-            enforcement_mode: mode,
-            guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
-            key_cache_ttl: Duration::from_secs(300),
-            ..Config::new(PARAMETER)
-        };
-        Guardrail::new(
-            config,
-            REGION.into(),
-            self.catalog(),
-            SsmParameters::new(self.ssm()),
-            KmsKeys::new(self.kms()),
-            SystemClock,
-            audit,
-        )
+        wire(mode, audit, self.glue(), self.ssm(), self.kms())
     }
+}
+
+/// The guardrail as the template configures it (the loop guard's role, a 300 s key cache),
+/// over the given clients.
+fn wire<'a>(
+    mode: EnforcementMode,
+    audit: &'a RecordingAudit,
+    glue: aws_sdk_glue::Client,
+    ssm: aws_sdk_ssm::Client,
+    kms: aws_sdk_kms::Client,
+) -> EmulatedGuardrail<'a> {
+    let config = Config {
+        enforcement_mode: mode,
+        guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
+        key_cache_ttl: Duration::from_secs(300),
+        ..Config::new(PARAMETER)
+    };
+    Guardrail::new(
+        config,
+        REGION.into(),
+        GlueCatalog::new(glue),
+        SsmParameters::new(ssm),
+        KmsKeys::new(kms),
+        SystemClock,
+        audit,
+    )
 }
 
 pub type EmulatedGuardrail<'a> =
@@ -442,21 +454,12 @@ impl Emulator {
         let kms = aws_sdk_kms::config::Builder::from(&self.sdk)
             .interceptor(counter.clone())
             .build();
-        // The template's configuration: the loop guard's role and a 300 s key cache.
-        let config = Config {
-            enforcement_mode: mode,
-            guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
-            key_cache_ttl: Duration::from_secs(300),
-            ..Config::new(PARAMETER)
-        };
-        Guardrail::new(
-            config,
-            REGION.into(),
-            GlueCatalog::new(aws_sdk_glue::Client::from_conf(glue)),
-            SsmParameters::new(aws_sdk_ssm::Client::from_conf(ssm)),
-            KmsKeys::new(aws_sdk_kms::Client::from_conf(kms)),
-            SystemClock,
+        wire(
+            mode,
             audit,
+            aws_sdk_glue::Client::from_conf(glue),
+            aws_sdk_ssm::Client::from_conf(ssm),
+            aws_sdk_kms::Client::from_conf(kms),
         )
     }
 }
