@@ -131,14 +131,16 @@ where
                 record.reason_code = reason.code();
                 Ok(())
             }
+            // A deadline no further off than the margin itself is no real budget (a local
+            // runtime may send one): then only Lambda's own timeout applies.
             Decision::Evaluate => match invocation.time_left {
-                None => self.evaluate(&mut record).await,
-                Some(left) => {
-                    let budget = left.saturating_sub(DEADLINE_MARGIN);
+                Some(left) if left > DEADLINE_MARGIN => {
+                    let budget = left - DEADLINE_MARGIN;
                     tokio::time::timeout(budget, self.evaluate(&mut record))
                         .await
                         .unwrap_or(Err(GuardrailError::OutOfTime { budget }))
                 }
+                _ => self.evaluate(&mut record).await,
             },
         };
 

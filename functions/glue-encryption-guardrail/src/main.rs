@@ -56,6 +56,10 @@ async fn main() -> Result<(), Error> {
 
 /// The time left until `deadline` (milliseconds since the Unix epoch, as the runtime gives it).
 fn time_left(deadline_ms: u64) -> Option<Duration> {
+    // A runtime that sends no deadline (0) sets no budget.
+    if deadline_ms == 0 {
+        return None;
+    }
     let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
     Some(Duration::from_millis(deadline_ms).saturating_sub(now))
 }
