@@ -57,10 +57,12 @@ glue:PutDataCatalogEncryptionSettings: it cannot change a catalog. Run it before
 what the guardrail will change, and after to check that it did.
 
 CREDENTIALS: the default chain (environment, web identity, the shared config and credentials
-files' static keys, container and instance roles), plus SSO and credential_process profiles.
-Choose a profile with --profile or AWS_PROFILE. The operator's region (AWS_REGION or the
-profile's) is where sts:AssumeRole and account:ListRegions are called, and gives the partition of
-the role ARNs; without one, us-east-1.";
+files' static keys and role profiles, container and instance roles), plus SSO profiles (after
+`aws sso login`). Not built in: credential_process and `aws login` profiles; for those, export
+the credentials first (aws configure export-credentials --format env). Choose a profile with
+--profile or AWS_PROFILE. The operator's region (AWS_REGION or the profile's) is where
+sts:AssumeRole and account:ListRegions are called, and gives the partition of the role ARNs;
+without one, us-east-1.";
 
 const AFTER_HELP: &str = "\
 EXIT CODES:
@@ -922,7 +924,7 @@ mod tests {
             "{help}"
         );
         assert!(help.contains("EXIT CODES"), "{help}");
-        assert!(help.contains("SSO and credential_process"), "{help}");
+        assert!(help.contains("Not built in: credential_process"), "{help}");
         <Args as clap::CommandFactory>::command().debug_assert();
     }
 
