@@ -350,6 +350,7 @@ pub fn compliant(key_arn: &str) -> CatalogSettings {
     }
 }
 
+pub mod function;
 pub mod runtime_api;
 
 /// One SDK operation, named as IAM names it: `glue:GetDataCatalogEncryptionSettings` (the

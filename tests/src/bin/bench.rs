@@ -11,15 +11,13 @@
 
 use glue_encryption_guardrail::audit::Outcome;
 use glue_encryption_guardrail::config::EnforcementMode::{self, Detect, Remediate};
-use guardrail_system_tests::runtime_api::{Ending, RuntimeApi};
+use guardrail_system_tests::function::{Function, Launch};
 use guardrail_system_tests::{
-    CallCounter, CallCounts, Emulator, Error, GUARDRAIL_ROLE, PARAMETER, REGION, RecordingAudit,
-    compliant, event, invocation,
+    CallCounter, CallCounts, Emulator, Error, RecordingAudit, compliant, event, invocation,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const USAGE: &str = "usage: bench --function PATH [--bootstrap PATH] [--zip PATH] [--criterion DIR] \
                      [--invokes N] [--starts N] [--mixed N]";
@@ -318,117 +316,18 @@ fn describe(counts: &CallCounts) -> String {
 // ---------------------------------------------------------------------------------------------
 // The function binary under a local runtime API
 
-/// The release function, started as Lambda starts it.
-struct Function {
-    child: Child,
-    api: RuntimeApi,
-    /// Process start until it asked for its first event.
-    cold_start: Duration,
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Function {
-    /// Starts `binary` and waits until it asks for its first event. `extra` is added to the
-    /// environment (diagnostic variants of the cold start).
-    async fn start(
-        binary: &Path,
-        emulator: &Emulator,
-        mode: EnforcementMode,
-        extra: &[(&str, &str)],
-    ) -> Result<Self, Error> {
-        let api = RuntimeApi::start().await?;
-        let mode = match mode {
-            Remediate => "remediate",
-            Detect => "detect",
-        };
-        let mut command = Command::new(binary);
-        // The environment Lambda gives the function, with the template's configuration; no
-        // variable of this process leaks in.
-        command
-            .env_clear()
-            .envs([
-                ("AWS_LAMBDA_RUNTIME_API", api.address().as_str()),
-                ("AWS_LAMBDA_FUNCTION_NAME", "glue-encryption-guardrail"),
-                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-                ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
-                (
-                    "AWS_LAMBDA_LOG_GROUP_NAME",
-                    "/aws/lambda/glue-encryption-guardrail",
-                ),
-                ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
-                ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-                ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
-                ("AWS_REGION", REGION),
-                ("AWS_DEFAULT_REGION", REGION),
-                ("AWS_ENDPOINT_URL", emulator.endpoint.as_str()),
-                ("AWS_ACCESS_KEY_ID", "testing"),
-                ("AWS_SECRET_ACCESS_KEY", "testing"),
-                ("AWS_SESSION_TOKEN", "testing"),
-                ("KMS_KEY_PARAMETER", PARAMETER),
-                ("ENFORCEMENT_MODE", mode),
-                ("GUARDRAIL_ROLE_ARN", GUARDRAIL_ROLE),
-                ("KEY_CACHE_TTL_SECONDS", "300"),
-                ("TZ", ":UTC"),
-                ("LANG", "en_US.UTF-8"),
-                ("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            ])
-            .envs(extra.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let started = Instant::now();
-        let child = command
-            .spawn()
-            .map_err(|e| format!("{}: {e}", binary.display()))?;
-        let mut function = Self {
-            child,
-            api,
-            cold_start: Duration::ZERO,
-        };
-        let first_poll = function.api.first_poll(Duration::from_secs(10)).await?;
-        function.cold_start = first_poll.saturating_duration_since(started);
-        Ok(function)
-    }
-
-    /// Invokes the function with `file` and checks the outcome it reports.
-    async fn invoke(&self, file: &str, outcome: &str) -> Result<Duration, Error> {
-        let bytes = serde_json::to_vec(&event(file)?)?;
-        let invoked = self.api.invoke(&bytes).await?;
-        let body = match invoked.ending {
-            Ending::Response(body) => body,
-            Ending::Error { error_type, body } => {
-                return Err(format!(
-                    "{file}: the function failed ({error_type}): {}",
-                    String::from_utf8_lossy(&body)
-                )
-                .into());
-            }
-        };
-        let record: Value = serde_json::from_slice(&body)?;
-        let got = record.get("outcome").and_then(Value::as_str);
-        if got != Some(outcome) {
-            return Err(format!("{file}: expected outcome {outcome}, got {got:?}").into());
-        }
-        Ok(invoked.latency)
-    }
-
-    /// The process's peak resident set so far (`VmHWM`), in bytes.
-    fn peak_rss(&self) -> Result<u64, Error> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .ok_or("no VmHWM in /proc/PID/status")?;
-        Ok(kib * 1024)
-    }
+/// The release function, started as Lambda starts it; `extra` is added to its environment.
+async fn start(
+    args: &Args,
+    emulator: &Emulator,
+    mode: EnforcementMode,
+    extra: &[(&str, &str)],
+) -> Result<Function, Error> {
+    let launch = Launch {
+        env: extra,
+        ..Launch::new(&args.function, mode)
+    };
+    Function::start(launch, emulator).await
 }
 
 /// A warm latency scenario: the event, the catalog before each invoke, the outcome expected.
@@ -486,14 +385,14 @@ async fn latency(
 ) -> Result<(Vec<Row>, Vec<Duration>), Error> {
     let mut rows = Vec::new();
     let mut cold_starts = Vec::new();
-    let remediate = Function::start(&args.function, emulator, Remediate, &[]).await?;
-    let detect = Function::start(&args.function, emulator, Detect, &[]).await?;
+    let remediate = start(args, emulator, Remediate, &[]).await?;
+    let detect = start(args, emulator, Detect, &[]).await?;
     cold_starts.extend([remediate.cold_start, detect.cold_start]);
     for function in [&remediate, &detect] {
         // Warms the key cache and the connections to the emulator.
         set_catalog(emulator, key, Catalog::Compliant).await?;
         for _ in 0..10 {
-            function.invoke("put-compliant.json", "compliant").await?;
+            function.invoke_expecting("put-compliant.json", "compliant").await?;
         }
     }
 
@@ -506,7 +405,7 @@ async fn latency(
         for _ in 0..args.invokes {
             // Untimed: the catalog as the scenario needs it.
             set_catalog(emulator, key, scenario.catalog).await?;
-            samples.push(function.invoke(scenario.event, scenario.outcome).await?);
+            samples.push(function.invoke_expecting(scenario.event, scenario.outcome).await?);
         }
         rows.push(latency_row(scenario.name, &samples));
     }
@@ -531,9 +430,9 @@ async fn latency(
         let mut samples = Vec::with_capacity(args.starts);
         for _ in 0..args.starts {
             set_catalog(emulator, key, catalog).await?;
-            let function = Function::start(&args.function, emulator, Remediate, &[]).await?;
+            let function = start(args, emulator, Remediate, &[]).await?;
             cold_starts.push(function.cold_start);
-            samples.push(function.invoke(file, outcome).await?);
+            samples.push(function.invoke_expecting(file, outcome).await?);
         }
         rows.push(latency_row(name, &samples));
     }
@@ -564,7 +463,7 @@ async fn cold_start_bounds(args: &Args, emulator: &Emulator) -> Result<Vec<Row>,
         }
         let mut samples = Vec::with_capacity(args.starts);
         for _ in 0..args.starts {
-            let function = Function::start(&args.function, emulator, Remediate, &extra).await?;
+            let function = start(args, emulator, Remediate, &extra).await?;
             samples.push(function.cold_start);
         }
         rows.push(Row::new(
@@ -611,13 +510,13 @@ async fn peak_memory(args: &Args, emulator: &Emulator, key: &str) -> Result<Row,
         (None, "scheduled-reconcile.json", "compliant"),
     ];
     set_catalog(emulator, key, Catalog::Compliant).await?;
-    let function = Function::start(&args.function, emulator, Remediate, &[]).await?;
+    let function = start(args, emulator, Remediate, &[]).await?;
     let at_start = function.peak_rss()?;
     for (drift, file, outcome) in mix.iter().cycle().take(args.mixed) {
         if let Some(drift) = drift {
             emulator.apply_request(&event(drift)?, key).await?;
         }
-        function.invoke(file, outcome).await?;
+        function.invoke_expecting(file, outcome).await?;
     }
     // The process now waits for its next event; its high-water mark covers the whole run.
     let peak = function.peak_rss()?;
