@@ -153,7 +153,10 @@ impl Function {
                 return Err(format!("the function exited before its first event: {status}").into());
             }
             if Instant::now() > limit {
-                return Err(format!("the function did not ask for an event within {START_LIMIT:?}").into());
+                return Err(format!(
+                    "the function did not ask for an event within {START_LIMIT:?}"
+                )
+                .into());
             }
         }
     }

@@ -67,7 +67,11 @@ async fn the_binary_fixes_drift_and_logs_one_audit_record_per_invocation() -> Re
     // and standard output holds exactly one audit record per invocation, the response's own
     let records = audit_records(&log)?;
     let outcomes: Vec<&str> = records.iter().map(|r| field(r, "outcome")).collect();
-    assert_eq!(outcomes, ["remediated", "skipped", "skipped"], "{records:?}");
+    assert_eq!(
+        outcomes,
+        ["remediated", "skipped", "skipped"],
+        "{records:?}"
+    );
     let request_ids: Vec<&str> = records.iter().map(|r| field(r, "request_id")).collect();
     assert!(
         request_ids.iter().all(|id| !id.is_empty()) && request_ids[0] != request_ids[1],

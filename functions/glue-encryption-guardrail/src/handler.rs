@@ -3,6 +3,7 @@
 
 use crate::audit::{AuditRecord, AuditSink, Notification, Outcome, notification_text};
 use crate::config::{Config, EnforcementMode};
+use crate::core::event::AsTrigger;
 use crate::core::exemption::Exemption;
 use crate::core::policy::remediation;
 use crate::core::trigger::{Decision, Whoami, classify};
@@ -10,7 +11,6 @@ use crate::error::{GuardrailError, codes};
 use crate::inspect::{self, Inspection};
 use crate::keys::{Clock, KeyResolver};
 use crate::ports::{CatalogStore, KeyDirectory, Notifier, ParameterStore};
-use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -88,7 +88,7 @@ where
     /// reaches the on-failure destination.
     pub async fn handle(
         &self,
-        event: &Value,
+        event: &(impl AsTrigger + ?Sized),
         invocation: Invocation<'_>,
     ) -> Result<AuditRecord, GuardrailError> {
         // The role ARN is set by the deployment and names the account the function runs in; the

@@ -6,10 +6,10 @@ use glue_encryption_guardrail::adapters::{
 };
 use glue_encryption_guardrail::audit::StdoutAudit;
 use glue_encryption_guardrail::config::{Config, arn_account};
+use glue_encryption_guardrail::core::event::TriggerEvent;
 use glue_encryption_guardrail::handler::{Guardrail, Invocation};
 use glue_encryption_guardrail::keys::SystemClock;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[tokio::main(flavor = "current_thread")]
@@ -43,14 +43,17 @@ async fn main() -> Result<(), Error> {
     }
     let guardrail = &guardrail;
 
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let invocation = Invocation {
-            request_id: &event.context.request_id,
-            account: arn_account(&event.context.invoked_function_arn),
-            time_left: time_left(event.context.deadline),
-        };
-        guardrail.handle(&event.payload, invocation).await
-    }))
+    // The runtime parses each payload straight into the fields the guardrail reads.
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<TriggerEvent>| async move {
+            let invocation = Invocation {
+                request_id: &event.context.request_id,
+                account: arn_account(&event.context.invoked_function_arn),
+                time_left: time_left(event.context.deadline),
+            };
+            guardrail.handle(&event.payload, invocation).await
+        },
+    ))
     .await
 }
 

@@ -1,5 +1,5 @@
 //! Bad input, property-based: random JSON, mutated sample events, raw bytes and odd catalog
-//! settings, through `classify` and through the handler wired to the in-memory fakes.
+//! settings, through the event parser, `classify` and the handler wired to the in-memory fakes.
 //!
 //! Each property runs `PROPTEST_CASES` cases (2000 when unset, as in CI); a longer local run is
 //! `PROPTEST_CASES=100000 cargo test -p glue-encryption-guardrail --test bad_input` (about seven
@@ -14,6 +14,7 @@ mod support;
 
 use glue_encryption_guardrail::audit::{AuditRecord, Outcome};
 use glue_encryption_guardrail::config::EnforcementMode::Remediate;
+use glue_encryption_guardrail::core::event::TriggerEvent;
 use glue_encryption_guardrail::core::settings::{
     CatalogEncryptionMode, CatalogSettings, ConnectionPasswordEncryption, EncryptionAtRest,
 };
@@ -732,20 +733,36 @@ fn summary_is_bounded(summary: &TriggerSummary) -> TestCaseResult {
     Ok(())
 }
 
+/// Handles `event` as the function does, from its JSON text, and checks what every invocation
+/// must do, whatever the event; also that the text and the value read as the same event.
+fn handle_and_check(event: &Value, tally: &Tally) -> Result<(AuditRecord, usize), TestCaseError> {
+    let bytes = serde_json::to_vec(event).unwrap();
+    let typed = TriggerEvent::from_slice(&bytes)
+        .map_err(|e| TestCaseError::fail(format!("valid JSON refused: {e}")))?;
+    ensure!(
+        typed == TriggerEvent::from(event),
+        "the JSON text and the value read differently: {typed:?}"
+    );
+    if !event.is_object() {
+        let decision = classify(&typed, me()).decision;
+        ensure!(
+            decision == Decision::Skip(SkipReason::NotAnEvent),
+            "a non-object was not skipped: {decision:?}"
+        );
+    }
+    handle_event_and_check(&typed, tally)
+}
+
 /// Handles `event` with the fakes (a drifted catalog, healthy SSM and KMS) and checks what
 /// every invocation must do, whatever the event.
-fn handle_and_check(event: &Value, tally: &Tally) -> Result<(AuditRecord, usize), TestCaseError> {
+fn handle_event_and_check(
+    event: &TriggerEvent,
+    tally: &Tally,
+) -> Result<(AuditRecord, usize), TestCaseError> {
     let world = World::new(settings("DISABLED", None, false, None));
     let classified = classify(event, me());
     tally.count(&classified.decision);
     summary_is_bounded(&classified.summary)?;
-    if !event.is_object() {
-        ensure!(
-            classified.decision == Decision::Skip(SkipReason::NotAnEvent),
-            "a non-object was not skipped: {:?}",
-            classified.decision
-        );
-    }
 
     let result = runtime().block_on(world.guardrail(Remediate).handle(event, invocation()));
 
@@ -895,8 +912,18 @@ fn the_loop_guard_applies_to_every_kind_of_event() {
 #[test]
 fn raw_bytes_that_parse_are_handled_and_the_rest_are_refused_without_panic() {
     check("raw bytes", raw_bytes(), |bytes, tally| {
-        if let Ok(event) = serde_json::from_slice::<Value>(&bytes) {
-            handle_and_check(&event, tally)?;
+        let typed = TriggerEvent::from_slice(&bytes);
+        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+            // Whatever is JSON is an event to the function, read as its value reads.
+            ensure!(
+                typed.as_ref().ok() == Some(&TriggerEvent::from(&value)),
+                "JSON read differently from its value: {typed:?}"
+            );
+        }
+        // The typed parse skips what it does not read without converting it, so it may also
+        // accept text a `Value` refuses (a number beyond f64 in an ignored field).
+        if let Ok(event) = typed {
+            handle_event_and_check(&event, tally)?;
         }
         Ok(())
     });

@@ -1,6 +1,7 @@
 //! Pure core: parse a trigger, evaluate settings against the policy, plan the remediation.
 //! No I/O, no SDK types, no environment, no clock.
 
+pub mod event;
 pub mod exemption;
 pub mod key;
 pub mod policy;

@@ -1,9 +1,11 @@
 //! Pure core: what woke the guardrail, and whether it is worth a look at the catalog.
 //!
 //! The event is only a trigger: nothing here reads the requested settings, because the request
-//! says what someone asked for, not what the catalog is. The parser takes any JSON value and
-//! never fails; an event it does not understand is a skip with a reason.
+//! says what someone asked for, not what the catalog is. It takes any event the parser
+//! ([`super::event`]) read and never fails; an event it does not understand is a skip with a
+//! reason.
 
+use super::event::{AsTrigger, Detail};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -138,42 +140,49 @@ pub struct Classified {
 
 /// Summarizes and judges an EventBridge event. Never fails and never panics: missing fields,
 /// fields of the wrong type and unknown events all end in a decision.
-pub fn classify(event: &Value, me: Whoami<'_>) -> Classified {
-    let detail = event.get("detail");
-    let at = |path: &[&str]| text(path.iter().try_fold(detail?, |v, k| v.get(k)));
+pub fn classify(event: &(impl AsTrigger + ?Sized), me: Whoami<'_>) -> Classified {
+    let event = event.as_trigger();
+    let detail = event.detail.as_ref();
+    let at = |field: fn(&Detail) -> &Option<String>| detail.and_then(|d| field(d).as_deref());
+    let identity = detail.and_then(|d| d.user_identity.as_ref());
+    let issuer = identity.and_then(|i| i.session_issuer_arn.as_deref());
 
-    let source = text(event.get("source")).unwrap_or_default();
-    let detail_type = text(event.get("detail-type")).unwrap_or_default();
-    let event_name = at(&["eventName"]);
+    let source = event.source.as_deref().unwrap_or_default();
+    let detail_type = event.detail_type.as_deref().unwrap_or_default();
+    let event_name = at(|d| &d.event_name);
     let kind = match (detail_type, source) {
         (CLOUDTRAIL_DETAIL_TYPE, "aws.glue")
-            if at(&["eventSource"]) == Some("glue.amazonaws.com") =>
+            if at(|d| &d.event_source) == Some("glue.amazonaws.com") =>
         {
             TriggerKind::ApiCall
         }
         (SCHEDULE_DETAIL_TYPE, "aws.events") => TriggerKind::Schedule,
         _ => TriggerKind::Other,
     };
-    let account = text(event.get("account")).or_else(|| at(&["recipientAccountId"]));
-    let region = text(event.get("region")).or_else(|| at(&["awsRegion"]));
-    let caller_arn = at(&["userIdentity", "arn"])
-        .or_else(|| at(&["userIdentity", "sessionContext", "sessionIssuer", "arn"]))
-        .or_else(|| at(&["userIdentity", "invokedBy"]));
+    let account = event
+        .account
+        .as_deref()
+        .or_else(|| at(|d| &d.recipient_account_id));
+    let region = event.region.as_deref().or_else(|| at(|d| &d.aws_region));
+    let caller_arn = identity
+        .and_then(|i| i.arn.as_deref())
+        .or(issuer)
+        .or_else(|| identity.and_then(|i| i.invoked_by.as_deref()));
 
     let summary = TriggerSummary {
         kind,
-        event_id: clip(at(&["eventID"]).or_else(|| text(event.get("id")))),
+        event_id: clip(at(|d| &d.event_id).or(event.id.as_deref())),
         event_name: clip(match kind {
             TriggerKind::Schedule => Some(SCHEDULE_DETAIL_TYPE),
             _ => event_name,
         }),
         caller_arn: clip(caller_arn),
-        event_time: clip(at(&["eventTime"]).or_else(|| text(event.get("time")))),
+        event_time: clip(at(|d| &d.event_time).or(event.time.as_deref())),
         account: clip(account),
         region: clip(region),
     };
 
-    let decision = if !event.is_object() {
+    let decision = if !event.is_object {
         Decision::Skip(SkipReason::NotAnEvent)
     } else {
         let seen = Seen {
@@ -183,8 +192,10 @@ pub fn classify(event: &Value, me: Whoami<'_>) -> Classified {
             event_name,
             account,
             region,
-            issuer: at(&["userIdentity", "sessionContext", "sessionIssuer", "arn"]),
-            catalog_id: at(&["requestParameters", "catalogId"]),
+            issuer,
+            catalog_id: detail
+                .and_then(|d| d.request_parameters.as_ref())
+                .and_then(|r| r.catalog_id.as_deref()),
             error_code: error_code(detail),
         };
         judge(&seen, me).map_or(Decision::Evaluate, Decision::Skip)
@@ -258,14 +269,10 @@ fn judge(seen: &Seen<'_>, me: Whoami<'_>) -> Option<SkipReason> {
     }
 }
 
-fn text(value: Option<&Value>) -> Option<&str> {
-    value.and_then(Value::as_str)
-}
-
 /// `detail.errorCode`, when the call failed. Any non-null, non-empty value counts: a failed
 /// call changed nothing, whatever the code's type.
-fn error_code(detail: Option<&Value>) -> Option<String> {
-    match detail?.get("errorCode")? {
+fn error_code(detail: Option<&Detail>) -> Option<String> {
+    match detail?.error_code.as_ref()? {
         Value::Null => None,
         Value::String(code) if code.is_empty() => None,
         Value::String(code) => clip(Some(code)),
