@@ -13,11 +13,13 @@ use glue_encryption_guardrail::audit::Outcome;
 use glue_encryption_guardrail::config::EnforcementMode::{self, Detect, Remediate};
 use guardrail_system_tests::function::{Function, Launch};
 use guardrail_system_tests::{
-    CallCounter, CallCounts, Emulator, Error, RecordingAudit, compliant, event, invocation,
+    CallCounter, CallCounts, Emulator, Error, REGION, RecordingAudit, compliant, event, invocation,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const USAGE: &str = "usage: bench --function PATH [--bootstrap PATH] [--zip PATH] [--criterion DIR] \
                      [--invokes N] [--starts N] [--mixed N]";
@@ -130,6 +132,7 @@ async fn main() -> Result<(), Error> {
     );
     let (latency, cold_starts) = latency(&args, &emulator, &key).await?;
     rows.extend(latency);
+    rows.push(emulator_read(&emulator, &key, args.invokes).await?);
 
     if let Some(dir) = &args.criterion {
         rows.extend(core(dir)?);
@@ -483,6 +486,51 @@ async fn cold_start_bounds(args: &Args, emulator: &Emulator) -> Result<Vec<Row>,
         ));
     }
     Ok(rows)
+}
+
+/// What the emulator itself takes to answer the guardrail's most frequent call: one Glue read
+/// as a bare HTTP request from this process, no SDK client in between (the harness is a debug
+/// build, whose SDK would add time of its own). The warm latencies above are mostly this,
+/// once per AWS call.
+async fn emulator_read(emulator: &Emulator, key: &str, n: usize) -> Result<Row, Error> {
+    set_catalog(emulator, key, Catalog::Compliant).await?;
+    let host = emulator
+        .endpoint
+        .strip_prefix("http://")
+        .ok_or("the emulator's endpoint is not http://")?;
+    let body = "{}";
+    // moto picks the service and region from the credential scope; it checks no signature.
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: AWSGlue.GetDataCatalogEncryptionSettings\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/glue/aws4_request, \
+         SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(host).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        samples.push(started.elapsed());
+        let text = String::from_utf8_lossy(&response);
+        if !text.starts_with("HTTP/1.1 200") || !text.contains(key) {
+            return Err(format!("the emulator's answer to a bare Glue read: {text}").into());
+        }
+    }
+    Ok(Row::new(
+        "Invoke latency",
+        format!(
+            "diagnostic: the emulator alone, one `GetDataCatalogEncryptionSettings` over bare HTTP (n = {n})"
+        ),
+        format!(
+            "median {}, p99 {}",
+            ms(percentile(&samples, 50)),
+            ms(percentile(&samples, 99))
+        ),
+    ))
 }
 
 fn latency_row(name: &str, samples: &[Duration]) -> Row {
