@@ -18,7 +18,7 @@ use guardrail_system_tests::{
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const USAGE: &str = "usage: bench --function PATH [--bootstrap PATH] [--zip PATH] [--criterion DIR] \
@@ -490,8 +490,9 @@ async fn cold_start_bounds(args: &Args, emulator: &Emulator) -> Result<Vec<Row>,
 
 /// What the emulator itself takes to answer the guardrail's most frequent call: one Glue read
 /// as a bare HTTP request from this process, no SDK client in between (the harness is a debug
-/// build, whose SDK would add time of its own). The warm latencies above are mostly this,
-/// once per AWS call.
+/// build, whose SDK would add time of its own). moto closes every connection after its answer,
+/// so each call pays a new connection, here as in the guardrail. The warm latencies above are
+/// mostly this, once per AWS call.
 async fn emulator_read(emulator: &Emulator, key: &str, n: usize) -> Result<Row, Error> {
     set_catalog(emulator, key, Catalog::Compliant).await?;
     let host = emulator
@@ -510,14 +511,28 @@ async fn emulator_read(emulator: &Emulator, key: &str, n: usize) -> Result<Row, 
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let started = Instant::now();
-        let mut stream = TcpStream::connect(host).await?;
+        let mut stream = BufReader::new(TcpStream::connect(host).await?);
         stream.write_all(request.as_bytes()).await?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await?;
+        // The answer ends where its Content-Length says, not when the server closes.
+        let (mut head, mut line, mut length) = (String::new(), String::new(), 0);
+        while line != "\r\n" {
+            line.clear();
+            if stream.read_line(&mut line).await? == 0 {
+                return Err("the emulator closed the connection mid-answer".into());
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse()?;
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).await?;
         samples.push(started.elapsed());
-        let text = String::from_utf8_lossy(&response);
-        if !text.starts_with("HTTP/1.1 200") || !text.contains(key) {
-            return Err(format!("the emulator's answer to a bare Glue read: {text}").into());
+        let body = String::from_utf8_lossy(&body);
+        if !head.starts_with("HTTP/1.1 200") || !body.contains(key) {
+            return Err(format!("the emulator's answer to a bare Glue read: {head}{body}").into());
         }
     }
     Ok(Row::new(
