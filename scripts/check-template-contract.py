@@ -10,7 +10,8 @@ sam-to-cfn.py (for everything CloudFormation will create), and fails if:
     crate's source), with GUARDRAIL_ROLE_ARN pointing at the function's own execution role;
   - the event rule's pattern is not exactly the CloudTrail pattern for
     PutDataCatalogEncryptionSettings;
-  - the role grants any action beyond the lists below (a change here is a review point);
+  - the role grants any action beyond the lists below (a change here is a review point), with
+    the default parameters and with each parameter that adds a permission;
   - the dead-letter queue accepts EventBridge messages from anything but the two rules.
 
 Prints the numbers a reviewer asks for: IAM actions granted, resources created with the
@@ -35,6 +36,7 @@ ENVIRONMENT = {
     "KEY_CACHE_TTL_SECONDS",
     "EXEMPTION_PARAMETER",
     "NOTIFICATION_TOPIC_ARN",
+    "CATALOG_SERVICE_ROLE_ARN",
 }
 
 EVENT_PATTERN = {
@@ -56,8 +58,11 @@ ROLE_ACTIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
 }
-# ...and in addition when there is an alarm topic to publish notifications to.
+# ...and in addition when there is an alarm topic to publish notifications to...
 NOTIFICATION_ACTIONS = {"sns:Publish", "kms:GenerateDataKey*", "kms:Decrypt"}
+# ...and in SSE-KMS-WITH-SERVICE-ROLE mode (the role is passed when the settings are written).
+SERVICE_ROLE_PARAMETERS = {"CatalogServiceRoleName": "service-role/glue-catalog-encryption"}
+SERVICE_ROLE_ACTIONS = {"iam:PassRole"}
 
 failures = []
 
@@ -96,6 +101,26 @@ def evaluate(template, expression, parameters):
             return argument[0].join(values if isinstance(values, list) else [values])
         raise ValueError(f"cannot evaluate {function}")
     return expression
+
+
+NO_VALUE = object()
+
+
+def select(template, value, parameters):
+    """VALUE with every Fn::If decided for PARAMETERS and AWS::NoValue left out."""
+    if isinstance(value, list):
+        chosen = (select(template, item, parameters) for item in value)
+        return [item for item in chosen if item is not NO_VALUE]
+    if isinstance(value, dict):
+        if list(value) == ["Fn::If"]:
+            name, then, otherwise = value["Fn::If"]
+            branch = then if evaluate(template, {"Condition": name}, parameters) else otherwise
+            return select(template, branch, parameters)
+        if value == {"Ref": "AWS::NoValue"}:
+            return NO_VALUE
+        chosen = {key: select(template, item, parameters) for key, item in value.items()}
+        return {key: item for key, item in chosen.items() if item is not NO_VALUE}
+    return value
 
 
 def default_parameters(template):
@@ -155,23 +180,33 @@ def main():
     expect(patterns == [EVENT_PATTERN], f"event patterns are {patterns}, expected [{EVENT_PATTERN}]")
 
     # --- The role ------------------------------------------------------------------------
-    def allowed_actions(document):
-        return {action for statement in as_list(document["Statement"]) if statement["Effect"] == "Allow"
+    defaults = default_parameters(cfn)
+
+    def allowed_actions(document, parameters):
+        statements = select(cfn, as_list(document["Statement"]), parameters)
+        return {action for statement in statements if statement["Effect"] == "Allow"
                 for action in as_list(statement["Action"])}
 
-    granted = set()
-    roles = of_type(cfn, "AWS::IAM::Role")
-    for role in roles.values():
-        for policy in role["Properties"].get("Policies", []):
-            granted |= allowed_actions(policy["PolicyDocument"])
-        expect(not role["Properties"].get("ManagedPolicyArns"), "the role has managed policies attached")
+    def role_actions(parameters):
+        actions = set()
+        for role in of_type(cfn, "AWS::IAM::Role").values():
+            for policy in role["Properties"].get("Policies", []):
+                actions |= allowed_actions(policy["PolicyDocument"], parameters)
+            expect(not role["Properties"].get("ManagedPolicyArns"), "the role has managed policies attached")
+        return actions
+
+    granted = role_actions(defaults)
     expect(granted == ROLE_ACTIONS, f"the role grants {sorted(granted ^ ROLE_ACTIONS)} unlike the reviewed list")
+    with_service_role = role_actions({**defaults, **SERVICE_ROLE_PARAMETERS})
+    expected = ROLE_ACTIONS | SERVICE_ROLE_ACTIONS
+    expect(with_service_role == expected,
+           f"with {SERVICE_ROLE_PARAMETERS} the role grants {sorted(with_service_role ^ expected)} unlike the reviewed list")
 
     # Policy resources attached to the role: only the notification policy, only when
     # notifications go to the alarm topic.
     with_topic = set(granted)
     for name, policy in of_type(cfn, "AWS::IAM::Policy").items():
-        actions = allowed_actions(policy["Properties"]["PolicyDocument"])
+        actions = allowed_actions(policy["Properties"]["PolicyDocument"], defaults)
         expect(policy.get("Condition") == "SendNotifications", f"{name}: attached without notifications on")
         expect(actions == NOTIFICATION_ACTIONS, f"{name} grants {sorted(actions ^ NOTIFICATION_ACTIONS)} unlike the reviewed list")
         with_topic |= actions
@@ -187,16 +222,15 @@ def main():
             expect(named == rule_names, f"queue policy allows {named}, expected exactly the rules {rule_names}")
 
     # --- The numbers ---------------------------------------------------------------------
-    parameters = default_parameters(cfn)
     created = [name for name, r in cfn["Resources"].items()
-               if "Condition" not in r or evaluate(cfn, {"Condition": r["Condition"]}, parameters)]
+               if "Condition" not in r or evaluate(cfn, {"Condition": r["Condition"]}, defaults)]
 
     if failures:
         for failure in failures:
             print(f"contract: {failure}", file=sys.stderr)
         return 1
     print(f"contract: {len(granted)} IAM actions granted to the function role "
-          f"({len(with_topic)} with Notifications); "
+          f"({len(with_topic)} with Notifications, {len(with_service_role)} with CatalogServiceRoleName); "
           f"{len(created)} resources with the default parameters (of {len(cfn['Resources'])} in the template)")
     return 0
 
