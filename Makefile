@@ -1,7 +1,8 @@
 # The front door. `make help` lists the targets.
 #
 # Tools are installed by the project's own scripts, pinned, into ignored folders: .venv/ (moto,
-# cargo-lambda, zig) and .tools/ (SAM CLI, cfn-lint, cfn-guard). Nothing is installed by hand.
+# cargo-lambda, zig), .tools/ (SAM CLI, cfn-lint, cfn-guard) and tests/policy/node_modules/ (the
+# policy evaluator, from its package-lock.json). Nothing is installed by hand.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -9,7 +10,7 @@ SHELL := bash
 
 EVENT ?= events/put-encryption-disabled.json
 
-.PHONY: help setup demo test lint build watch invoke audit check-template sam-build deploy stackset bench clean
+.PHONY: help setup demo test lint build watch invoke audit check-template check-policies sam-build deploy stackset bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -22,9 +23,10 @@ demo: ## Show a drifted catalog fixed on the local AWS emulator
 	@scripts/setup.sh
 	@scripts/lambda-local.sh demo
 
-test: setup ## Run the whole suite: unit, handler, emulator and template checks
+test: setup ## Run the whole suite: unit, handler, emulator, template and policy checks
 	cargo test --workspace --locked
 	scripts/check-template.sh
+	POLICY_REQUESTS_REQUIRED=1 scripts/check-policies.sh
 
 lint: ## Format check and clippy with warnings denied
 	cargo fmt --all -- --check
@@ -53,6 +55,10 @@ bench: ## Print the performance table: API calls, latency, cold start, memory, p
 check-template: ## sam validate --lint, cfn-lint and our cfn-guard rules (with their failing fixtures)
 	@scripts/setup-template-tools.sh
 	@scripts/check-template.sh
+
+check-policies: ## Evaluate the template's IAM and key policies (and the requests the emulator tests recorded)
+	@scripts/setup-template-tools.sh
+	@scripts/check-policies.sh
 
 sam-build: ## sam build: the deployable arm64 artifact in .aws-sam/
 	@scripts/setup.sh
