@@ -3,7 +3,7 @@
 //! the [`Emulator`]. Used by the end-to-end tests (debug binary) and `make bench` (release).
 
 use crate::runtime_api::{Ending, RuntimeApi};
-use crate::{Emulator, Error, GUARDRAIL_ROLE, PARAMETER, REGION};
+use crate::{EXEMPTION, Emulator, Error, FUNCTION_NAME, GUARDRAIL_ROLE, PARAMETER, REGION};
 use glue_encryption_guardrail::config::EnforcementMode;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -84,7 +84,7 @@ impl Function {
         };
         let mut env: Vec<(&str, &str)> = vec![
             ("AWS_LAMBDA_RUNTIME_API", &address),
-            ("AWS_LAMBDA_FUNCTION_NAME", "glue-encryption-guardrail"),
+            ("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
@@ -105,6 +105,7 @@ impl Function {
             ("ENFORCEMENT_MODE", mode),
             ("GUARDRAIL_ROLE_ARN", GUARDRAIL_ROLE),
             ("KEY_CACHE_TTL_SECONDS", "300"),
+            ("EXEMPTION_PARAMETER", EXEMPTION),
             ("TZ", ":UTC"),
             ("LANG", "en_US.UTF-8"),
             ("PATH", "/usr/local/bin:/usr/bin:/bin"),

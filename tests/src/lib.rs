@@ -33,11 +33,18 @@ use std::time::{Duration, Instant};
 /// moto's default account, which the sample events use too.
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
-/// The parameter the guardrail reads in every scenario.
-pub const PARAMETER: &str = "/glue-encryption-guardrail/kms-key-arn";
+/// The stack the scenarios play: the names below are the ones template.yaml gives a stack of
+/// this name, so that the requests they record can be checked against its policies.
+pub const STACK_NAME: &str = "glue-encryption-guardrail";
+/// The parameter the guardrail reads in every scenario (the stack's KmsKeyParameter).
+pub const PARAMETER: &str = "/glue-encryption-guardrail/glue-encryption-guardrail/kms-key-arn";
+/// The stack's exemption parameter.
+pub const EXEMPTION: &str = "/glue-encryption-guardrail/glue-encryption-guardrail/exemption";
 /// The execution role the sample `put-by-guardrail-itself.json` event names.
 pub const GUARDRAIL_ROLE: &str =
     "arn:aws:iam::123456789012:role/glue-encryption-guardrail-GuardrailRole-1A2B3C4D5E6F";
+/// The function's name, which Lambda also gives its role's session.
+pub const FUNCTION_NAME: &str = "glue-encryption-guardrail";
 /// The key ARN the sample events use for "the guardrail's key"; scenarios swap in the real one.
 pub const SAMPLE_KEY: &str =
     "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -64,12 +71,22 @@ pub struct Emulator {
     process: Child,
     pub endpoint: String,
     pub sdk: SdkConfig,
+    /// The requests the guardrails wired to this emulator made, for the policy evaluation.
+    pub requests: RequestLog,
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
+        // A test's thread carries the test's name.
+        let scenario = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
+        if let Err(e) = self.requests.write(&scenario) {
+            eprintln!("could not write the requests of {scenario}: {e}");
+        }
     }
 }
 
@@ -119,6 +136,7 @@ impl Emulator {
             process,
             endpoint,
             sdk,
+            requests: RequestLog::default(),
         };
         emulator.wait_until_ready(Duration::from_secs(60)).await?;
         Ok(emulator)
@@ -202,10 +220,13 @@ impl Emulator {
         Ok(())
     }
 
-    /// A Glue key, and the parameter pointing at it: the state a deployed stack leaves.
+    /// A Glue key, the parameter pointing at it, and the exemption parameter holding `none`:
+    /// the state a deployed stack leaves.
     pub async fn seed_key_and_parameter(&self) -> Result<String, Error> {
         let key = self.create_glue_key().await?;
         self.put_parameter(PARAMETER, &key).await?;
+        self.put_parameter(EXEMPTION, "none").await?;
+        self.requests.set_stack_key(&key);
         Ok(key)
     }
 
@@ -241,34 +262,98 @@ impl Emulator {
         mode: EnforcementMode,
         audit: &'a RecordingAudit,
     ) -> EmulatedGuardrail<'a> {
-        wire(mode, audit, self.glue(), self.ssm(), self.kms())
+        self.guardrail_with(
+            Config {
+                enforcement_mode: mode,
+                ..deployed_config()
+            },
+            audit,
+        )
+    }
+
+    /// The guardrail configured as `config` says, its requests recorded for the policy
+    /// evaluation as those of a stack with the matching parameters.
+    pub fn guardrail_with<'a>(
+        &self,
+        config: Config,
+        audit: &'a RecordingAudit,
+    ) -> EmulatedGuardrail<'a> {
+        self.wire(config, audit, None)
+    }
+
+    /// The guardrail, its clients' requests recorded and, when given, counted by `counter`.
+    fn wire<'a>(
+        &self,
+        config: Config,
+        audit: &'a RecordingAudit,
+        counter: Option<&CallCounter>,
+    ) -> EmulatedGuardrail<'a> {
+        let recorder = self.requests.recorder(deployment(&config));
+        macro_rules! client {
+            ($sdk:ident) => {{
+                let mut builder =
+                    $sdk::config::Builder::from(&self.sdk).interceptor(recorder.clone());
+                if let Some(counter) = counter {
+                    builder = builder.interceptor(counter.clone());
+                }
+                $sdk::Client::from_conf(builder.build())
+            }};
+        }
+        Guardrail::new(
+            config,
+            REGION.into(),
+            GlueCatalog::new(client!(aws_sdk_glue)),
+            SsmParameters::new(client!(aws_sdk_ssm)),
+            KmsKeys::new(client!(aws_sdk_kms)),
+            SystemClock,
+            audit,
+        )
+    }
+
+    /// An SNS client whose requests are recorded as those of a stack configured as `config`,
+    /// with notifications to its alarm topic (parameters AlarmEmail and Notifications).
+    pub fn notifying_sns(&self, config: &Config) -> aws_sdk_sns::Client {
+        let mut deployment = deployment(config);
+        deployment
+            .parameters
+            .insert("AlarmEmail".into(), "security@example.com".into());
+        deployment
+            .parameters
+            .insert("Notifications".into(), "Enabled".into());
+        let sns = aws_sdk_sns::config::Builder::from(&self.sdk)
+            .interceptor(self.requests.recorder(deployment))
+            .build();
+        aws_sdk_sns::Client::from_conf(sns)
     }
 }
 
-/// The guardrail as the template configures it (the loop guard's role, a 300 s key cache),
-/// over the given clients.
-fn wire<'a>(
-    mode: EnforcementMode,
-    audit: &'a RecordingAudit,
-    glue: aws_sdk_glue::Client,
-    ssm: aws_sdk_ssm::Client,
-    kms: aws_sdk_kms::Client,
-) -> EmulatedGuardrail<'a> {
-    let config = Config {
-        enforcement_mode: mode,
-        guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
-        key_cache_ttl: Duration::from_secs(300),
-        ..Config::new(PARAMETER)
+/// The template parameters that give the function `config`.
+fn deployment(config: &Config) -> Deployment {
+    let mut parameters = std::collections::BTreeMap::new();
+    let mode = match config.enforcement_mode {
+        EnforcementMode::Remediate => "remediate",
+        EnforcementMode::Detect => "detect",
     };
-    Guardrail::new(
-        config,
-        REGION.into(),
-        GlueCatalog::new(glue),
-        SsmParameters::new(ssm),
-        KmsKeys::new(kms),
-        SystemClock,
-        audit,
-    )
+    parameters.insert("EnforcementMode".to_owned(), mode.to_owned());
+    if let Some(role) = &config.catalog_service_role_arn {
+        let name = role
+            .split_once(":role/")
+            .map_or(role.as_str(), |(_, name)| name);
+        parameters.insert("CatalogServiceRoleName".to_owned(), name.to_owned());
+    }
+    Deployment { parameters }
+}
+
+/// The configuration template.yaml gives the function (with the default parameters), and the
+/// function name Lambda sets.
+pub fn deployed_config() -> Config {
+    Config {
+        guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
+        function_name: Some(FUNCTION_NAME.into()),
+        key_cache_ttl: Duration::from_secs(300),
+        exemption_parameter: Some(EXEMPTION.into()),
+        ..Config::new(PARAMETER)
+    }
 }
 
 pub type EmulatedGuardrail<'a> =
@@ -351,7 +436,10 @@ pub fn compliant(key_arn: &str) -> CatalogSettings {
 }
 
 pub mod function;
+pub mod requests;
 pub mod runtime_api;
+
+use requests::{Deployment, RequestLog};
 
 /// One SDK operation, named as IAM names it: `glue:GetDataCatalogEncryptionSettings` (the
 /// SDK's service name, `Glue`, `SSM` or `KMS`, lower-cased).
@@ -446,22 +534,11 @@ impl Emulator {
         audit: &'a RecordingAudit,
         counter: &CallCounter,
     ) -> EmulatedGuardrail<'a> {
-        let glue = aws_sdk_glue::config::Builder::from(&self.sdk)
-            .interceptor(counter.clone())
-            .build();
-        let ssm = aws_sdk_ssm::config::Builder::from(&self.sdk)
-            .interceptor(counter.clone())
-            .build();
-        let kms = aws_sdk_kms::config::Builder::from(&self.sdk)
-            .interceptor(counter.clone())
-            .build();
-        wire(
-            mode,
-            audit,
-            aws_sdk_glue::Client::from_conf(glue),
-            aws_sdk_ssm::Client::from_conf(ssm),
-            aws_sdk_kms::Client::from_conf(kms),
-        )
+        let config = Config {
+            enforcement_mode: mode,
+            ..deployed_config()
+        };
+        self.wire(config, audit, Some(counter))
     }
 }
 

@@ -2,9 +2,10 @@
 //! own clients, against moto's server. Each call is latency, money and throttling budget
 //! shared with the customer's own workloads, so these counts are exact, not upper bounds.
 //!
-//! "Warm" means the same guardrail handled an event before, so its key cache (the SSM
-//! parameter and the `kms:DescribeKey` answer) is fresh; "cold" means a new guardrail, as
-//! after a cold start.
+//! "Warm" means the same guardrail handled a drift before, so its cache (the key parameter, the
+//! `kms:DescribeKey` answer and the exemption parameter) is fresh; "cold" means a new
+//! guardrail, as after a cold start. The guardrail is configured as the template configures it,
+//! exemption parameter included.
 
 use glue_encryption_guardrail::audit::Outcome;
 use glue_encryption_guardrail::config::EnforcementMode::{self, Detect, Remediate};
@@ -42,8 +43,8 @@ async fn handle(
     Ok((record.outcome, counter.take()))
 }
 
-/// A guardrail that has already handled one event on a compliant catalog, so its key cache
-/// is warm; the counter starts at zero.
+/// A guardrail that has already handled a drift, so its cache is warm, and a compliant
+/// catalog; the counter starts at zero.
 async fn warm<'a>(
     emulator: &Emulator,
     key: &str,
@@ -51,10 +52,13 @@ async fn warm<'a>(
     audit: &'a RecordingAudit,
     counter: &CallCounter,
 ) -> Result<EmulatedGuardrail<'a>, Error> {
-    emulator.set_catalog(&compliant(key)).await?;
+    emulator
+        .apply_request(&event("put-encryption-disabled.json")?, key)
+        .await?;
     let guardrail = emulator.counted_guardrail(mode, audit, counter);
-    let (outcome, _) = handle(&guardrail, counter, "put-compliant.json").await?;
-    assert_eq!(outcome, Outcome::Compliant);
+    let (outcome, _) = handle(&guardrail, counter, "put-encryption-disabled.json").await?;
+    assert_ne!(outcome, Outcome::Compliant);
+    emulator.set_catalog(&compliant(key)).await?;
     Ok(guardrail)
 }
 
@@ -81,6 +85,31 @@ async fn skipped_events_make_no_aws_call_even_on_a_cold_start() -> Result<(), Er
 }
 
 #[tokio::test]
+async fn the_first_drift_after_the_cache_window_also_reads_the_exemption() -> Result<(), Error> {
+    // given a guardrail warmed on a compliant catalog only: it never needed the exemption
+    let (emulator, key) = seeded().await?;
+    emulator.set_catalog(&compliant(&key)).await?;
+    let audit = RecordingAudit::default();
+    let counter = CallCounter::default();
+    let guardrail = emulator.counted_guardrail(Remediate, &audit, &counter);
+    handle(&guardrail, &counter, "put-compliant.json").await?;
+    emulator
+        .apply_request(&event("put-encryption-disabled.json")?, &key)
+        .await?;
+
+    // when a drift comes in
+    let (outcome, counts) = handle(&guardrail, &counter, "put-encryption-disabled.json").await?;
+
+    // then it costs the exemption parameter on top of the warm drift's four calls
+    assert_eq!(outcome, Outcome::Remediated);
+    assert_eq!(
+        counts.calls,
+        calls(&[GET, PARAMETER_READ, DESCRIBE_KEY, PUT, GET])
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_compliant_catalog_costs_one_read_when_warm() -> Result<(), Error> {
     let (emulator, key) = seeded().await?;
     let audit = RecordingAudit::default();
@@ -96,7 +125,7 @@ async fn a_compliant_catalog_costs_one_read_when_warm() -> Result<(), Error> {
 }
 
 #[tokio::test]
-async fn drift_costs_a_read_a_write_and_a_read_back_when_warm() -> Result<(), Error> {
+async fn drift_costs_a_read_a_key_check_a_write_and_a_read_back_when_warm() -> Result<(), Error> {
     let (emulator, key) = seeded().await?;
     let audit = RecordingAudit::default();
     let counter = CallCounter::default();
@@ -106,14 +135,16 @@ async fn drift_costs_a_read_a_write_and_a_read_back_when_warm() -> Result<(), Er
 
     let (outcome, counts) = handle(&guardrail, &counter, "put-encryption-disabled.json").await?;
 
+    // The cached key is described again right before the write: it may have been disabled
+    // or scheduled for deletion since.
     assert_eq!(outcome, Outcome::Remediated);
-    assert_eq!(counts.calls, calls(&[GET, PUT, GET]));
+    assert_eq!(counts.calls, calls(&[GET, DESCRIBE_KEY, PUT, GET]));
     assert_eq!(counts.attempts, counts.calls);
     Ok(())
 }
 
 #[tokio::test]
-async fn a_cold_start_adds_one_parameter_read_and_one_key_lookup_to_drift() -> Result<(), Error> {
+async fn a_cold_start_adds_the_parameters_and_one_key_lookup_to_drift() -> Result<(), Error> {
     let (emulator, key) = seeded().await?;
     emulator
         .apply_request(&event("put-encryption-disabled.json")?, &key)
@@ -125,9 +156,11 @@ async fn a_cold_start_adds_one_parameter_read_and_one_key_lookup_to_drift() -> R
     let (outcome, counts) = handle(&guardrail, &counter, "put-encryption-disabled.json").await?;
 
     assert_eq!(outcome, Outcome::Remediated);
+    // The key parameter, then (for drift only) the exemption parameter; the key described
+    // during the invocation needs no second look before the write.
     assert_eq!(
         counts.calls,
-        calls(&[PARAMETER_READ, DESCRIBE_KEY, GET, PUT, GET])
+        calls(&[PARAMETER_READ, PARAMETER_READ, DESCRIBE_KEY, GET, PUT, GET])
     );
     assert_eq!(counts.attempts, counts.calls);
     Ok(())
@@ -168,27 +201,31 @@ async fn detect_mode_reads_drift_once_and_writes_nothing() -> Result<(), Error> 
 }
 
 #[tokio::test]
-async fn a_key_named_by_alias_in_the_catalog_is_looked_up_once_per_ttl() -> Result<(), Error> {
-    // given a compliant catalog whose at-rest key is named by an alias of our key
+async fn a_key_named_by_alias_in_the_catalog_is_never_looked_up() -> Result<(), Error> {
+    // given a warm guardrail, and a catalog that names our key by an alias
     let (emulator, key) = seeded().await?;
+    let audit = RecordingAudit::default();
+    let counter = CallCounter::default();
+    let guardrail = warm(&emulator, &key, Remediate, &audit, &counter).await?;
     emulator.create_alias("alias/glue-catalog", &key).await?;
     let mut settings = compliant(&key);
     settings.encryption_at_rest.sse_aws_kms_key_id = Some("alias/glue-catalog".into());
     emulator.set_catalog(&settings).await?;
-    let audit = RecordingAudit::default();
-    let counter = CallCounter::default();
-    let guardrail = emulator.counted_guardrail(Remediate, &audit, &counter);
 
-    // when it handles two ticks
-    let (first, cold) = handle(&guardrail, &counter, "scheduled-reconcile.json").await?;
-    let (second, warm) = handle(&guardrail, &counter, "scheduled-reconcile.json").await?;
+    // when a tick looks
+    let (outcome, counts) = handle(&guardrail, &counter, "scheduled-reconcile.json").await?;
 
-    // then the alias costs one DescribeKey, on the first tick only
-    assert_eq!((first, second), (Outcome::Compliant, Outcome::Compliant));
-    assert_eq!(
-        cold.calls,
-        calls(&[GET, PARAMETER_READ, DESCRIBE_KEY, DESCRIBE_KEY])
-    );
-    assert_eq!(warm.calls, calls(&[GET]));
+    // then the alias is drift judged from its text: the one DescribeKey is the key check
+    // before the write, on the key ARN
+    assert_eq!(outcome, Outcome::Remediated);
+    assert_eq!(counts.calls, calls(&[GET, DESCRIBE_KEY, PUT, GET]));
+    let described: Vec<_> = emulator
+        .requests
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == DESCRIBE_KEY)
+        .map(|r| r.resource)
+        .collect();
+    assert_eq!(described, [key]);
     Ok(())
 }

@@ -2,8 +2,10 @@
 //! run the guardrail, check the catalog afterwards.
 
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
-use glue_encryption_guardrail::audit::Outcome;
+use glue_encryption_guardrail::audit::{Outcome, WriteStatus};
+use glue_encryption_guardrail::config::Config;
 use glue_encryption_guardrail::config::EnforcementMode::{Detect, Remediate};
+use glue_encryption_guardrail::core::settings::CatalogEncryptionMode;
 use guardrail_system_tests::*;
 
 /// The sample events whose request drifts the catalog, and the violations each leaves.
@@ -75,7 +77,7 @@ async fn a_compliant_catalog_is_left_alone() -> Result<(), Error> {
         .await?;
 
     assert_eq!(record.outcome, Outcome::Compliant);
-    assert!(!record.settings_written);
+    assert_eq!(record.write, WriteStatus::NotAttempted);
     assert_eq!(emulator.catalog_settings().await?, compliant(&key));
     Ok(())
 }
@@ -173,7 +175,8 @@ async fn a_parameter_naming_an_alias_is_written_as_the_key_arn() -> Result<(), E
 }
 
 #[tokio::test]
-async fn a_catalog_naming_our_key_by_alias_is_compliant() -> Result<(), Error> {
+async fn a_catalog_naming_our_key_by_alias_is_pinned_back_to_its_arn() -> Result<(), Error> {
+    // given a catalog that names our key through an alias, which can be re-pointed at any time
     let emulator = Emulator::start().await?;
     let key = emulator.seed_key_and_parameter().await?;
     emulator.create_alias("alias/glue-catalog", &key).await?;
@@ -181,14 +184,125 @@ async fn a_catalog_naming_our_key_by_alias_is_compliant() -> Result<(), Error> {
     settings.encryption_at_rest.sse_aws_kms_key_id = Some("alias/glue-catalog".into());
     emulator.set_catalog(&settings).await?;
 
+    // when the scheduled tick looks
     let audit = RecordingAudit::default();
     let record = emulator
         .guardrail(Remediate, &audit)
         .handle(&event("scheduled-reconcile.json")?, invocation())
         .await?;
 
-    assert_eq!(record.outcome, Outcome::Compliant);
-    assert_eq!(emulator.catalog_settings().await?, settings);
+    // then it is drift, fixed with the key ARN
+    assert_eq!(record.outcome, Outcome::Remediated);
+    assert_eq!(codes(&record), ["metadata_key_not_pinned"]);
+    assert_eq!(emulator.catalog_settings().await?, compliant(&key));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_service_role_mode_is_written_only_as_configured() -> Result<(), Error> {
+    let role = "arn:aws:iam::123456789012:role/GlueCatalogEncryption";
+    let other = "arn:aws:iam::123456789012:role/SomeoneElse";
+    let in_role_mode = |key: &str, role: &str| {
+        let mut settings = compliant(key);
+        settings.encryption_at_rest.catalog_encryption_mode =
+            CatalogEncryptionMode::SseKmsWithServiceRole;
+        settings.encryption_at_rest.catalog_encryption_service_role = Some(role.into());
+        settings
+    };
+
+    // not configured: a catalog switched to service-role mode goes back to SSE-KMS, no role
+    let emulator = Emulator::start().await?;
+    let key = emulator.seed_key_and_parameter().await?;
+    emulator.set_catalog(&in_role_mode(&key, other)).await?;
+    let audit = RecordingAudit::default();
+    let record = emulator
+        .guardrail(Remediate, &audit)
+        .handle(&event("scheduled-reconcile.json")?, invocation())
+        .await?;
+    assert_eq!(codes(&record), ["metadata_service_role_not_expected"]);
+    assert_eq!(emulator.catalog_settings().await?, compliant(&key));
+
+    // configured: the catalog must name exactly that role, and is written with it
+    let emulator = Emulator::start().await?;
+    let key = emulator.seed_key_and_parameter().await?;
+    emulator.set_catalog(&in_role_mode(&key, other)).await?;
+    let config = Config {
+        catalog_service_role_arn: Some(role.into()),
+        ..deployed_config()
+    };
+    let guardrail = emulator.guardrail_with(config, &audit);
+    let record = guardrail
+        .handle(&event("scheduled-reconcile.json")?, invocation())
+        .await?;
+    assert_eq!(codes(&record), ["metadata_service_role_not_expected"]);
+    assert_eq!(emulator.catalog_settings().await?, in_role_mode(&key, role));
+    let again = guardrail
+        .handle(&event("scheduled-reconcile.json")?, invocation())
+        .await?;
+    assert_eq!(again.outcome, Outcome::Compliant);
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_session_of_the_guardrails_role_is_caught() -> Result<(), Error> {
+    // given a catalog switched off by someone who can act as the guardrail's role, but is not
+    // the function itself
+    let emulator = Emulator::start().await?;
+    let key = emulator.seed_key_and_parameter().await?;
+    emulator
+        .apply_request(&event("put-encryption-disabled.json")?, &key)
+        .await?;
+    let mut impostor = event("put-by-guardrail-itself.json")?;
+    impostor["detail"]["userIdentity"]["arn"] =
+        "arn:aws:sts::123456789012:assumed-role/glue-encryption-guardrail-GuardrailRole-1A2B3C4D5E6F/mallory"
+            .into();
+
+    // when its event comes in, then it is fixed; the function's own echo is still a skip
+    let audit = RecordingAudit::default();
+    let guardrail = emulator.guardrail(Remediate, &audit);
+    let record = guardrail.handle(&impostor, invocation()).await?;
+    assert_eq!(record.outcome, Outcome::Remediated);
+    assert_eq!(emulator.catalog_settings().await?, compliant(&key));
+    let echo = guardrail
+        .handle(&event("put-by-guardrail-itself.json")?, invocation())
+        .await?;
+    assert_eq!(echo.reason_code, "own_write");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_key_disabled_after_it_was_cached_is_never_written() -> Result<(), Error> {
+    // given a guardrail whose cache holds the key as usable
+    let emulator = Emulator::start().await?;
+    let key = emulator.seed_key_and_parameter().await?;
+    emulator.set_catalog(&compliant(&key)).await?;
+    let audit = RecordingAudit::default();
+    let guardrail = emulator.guardrail(Remediate, &audit);
+    let first = guardrail
+        .handle(&event("scheduled-reconcile.json")?, invocation())
+        .await?;
+    assert_eq!(first.outcome, Outcome::Compliant);
+
+    // when the key is disabled, and then the catalog drifts
+    emulator
+        .kms()
+        .disable_key()
+        .key_id(key_id(&key))
+        .send()
+        .await?;
+    let drift = event("put-encryption-disabled.json")?;
+    let drifted = emulator.apply_request(&drift, &key).await?;
+    let result = guardrail.handle(&drift, invocation()).await;
+
+    // then the fresh check before the write refuses it, and nothing is written
+    let err = result.err().ok_or("the invocation succeeded")?;
+    assert_eq!(err.code(), "key_not_enabled");
+    assert_eq!(emulator.catalog_settings().await?, drifted);
+    let records = audit.records();
+    assert_eq!(
+        records.last().map(|r| r.write),
+        Some(WriteStatus::NotAttempted)
+    );
     Ok(())
 }
 

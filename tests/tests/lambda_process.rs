@@ -52,6 +52,13 @@ async fn the_binary_fixes_drift_and_logs_one_audit_record_per_invocation() -> Re
     let own = serde_json::to_vec(&event("put-by-guardrail-itself.json")?)?;
     let (own_write, _) = function.invoke(&own).await?;
     let (not_an_event, _) = function.invoke(b"[1, 2, 3]").await?;
+    // valid JSON nested past serde_json's recursion limit, in the field a failed call sets
+    let deep = format!(
+        r#"{{"source":"aws.glue","detail-type":"AWS API Call via CloudTrail","detail":{{"eventSource":"glue.amazonaws.com","eventName":"PutDataCatalogEncryptionSettings","errorCode":{}"x"{}}}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let (deep_error, _) = function.invoke(deep.as_bytes()).await?;
 
     // then the catalog is fixed with the key ARN, and each response says what happened
     assert_eq!(emulator.catalog_settings().await?, compliant(&key));
@@ -64,12 +71,13 @@ async fn the_binary_fixes_drift_and_logs_one_audit_record_per_invocation() -> Re
         "not_an_event",
         "{not_an_event}"
     );
+    assert_eq!(field(&deep_error, "reason_code"), "failed_call");
     // and standard output holds exactly one audit record per invocation, the response's own
     let records = audit_records(&log)?;
     let outcomes: Vec<&str> = records.iter().map(|r| field(r, "outcome")).collect();
     assert_eq!(
         outcomes,
-        ["remediated", "skipped", "skipped"],
+        ["remediated", "skipped", "skipped", "skipped"],
         "{records:?}"
     );
     let request_ids: Vec<&str> = records.iter().map(|r| field(r, "request_id")).collect();
@@ -119,6 +127,32 @@ async fn a_payload_that_is_not_json_is_an_error_and_the_function_serves_on() -> 
     function
         .invoke_expecting("put-compliant.json", "compliant")
         .await?;
+    Ok(())
+}
+
+/// Lambda would retry an error twice, and each attempt would be recorded and notified again;
+/// a failure no retry can fix ends in its record, as a response.
+#[tokio::test]
+async fn a_failure_no_retry_can_fix_is_a_recorded_response_not_an_error() -> Result<(), Error> {
+    // given a drifted catalog and no key parameter in the account
+    let emulator = Emulator::start().await?;
+    emulator
+        .apply_request(&event("put-encryption-disabled.json")?, SAMPLE_KEY)
+        .await?;
+    let binary = sibling_binary()?;
+    let function = Function::start(Launch::new(&binary, Remediate), &emulator).await?;
+
+    // when the drift comes in
+    let drift = serde_json::to_vec(&event("put-encryption-disabled.json")?)?;
+    let (record, _) = function.invoke(&drift).await?;
+
+    // then the response is its failed record, with the cause
+    assert_eq!(field(&record, "outcome"), "failed", "{record}");
+    assert_eq!(
+        field(&record, "reason_code"),
+        "parameter_not_found",
+        "{record}"
+    );
     Ok(())
 }
 

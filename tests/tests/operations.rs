@@ -1,27 +1,30 @@
 //! Notifications and exemptions on the emulator: SNS messages read back through an SQS
 //! subscription, exemptions kept in a real SSM parameter.
 
-use glue_encryption_guardrail::adapters::{
-    glue::GlueCatalog, kms::KmsKeys, sns::SnsNotifier, ssm::SsmParameters,
-};
+use glue_encryption_guardrail::adapters::sns::SnsNotifier;
 use glue_encryption_guardrail::audit::{Notification, Outcome};
 use glue_encryption_guardrail::config::{Config, EnforcementMode};
-use glue_encryption_guardrail::handler::Guardrail;
-use glue_encryption_guardrail::keys::SystemClock;
+use glue_encryption_guardrail::core::exemption::ExemptionState;
 use guardrail_system_tests::*;
 use serde_json::Value;
 
-const EXEMPTION: &str = "/glue-encryption-guardrail/exemption";
+/// The alarm topic's name as the template names it for the stack the scenarios play.
+const TOPIC: &str = "glue-encryption-guardrail-guardrail-alarms";
+
+/// An exemption document that expires `days` from now.
+fn exemption_for(days: i64) -> Result<String, Error> {
+    let expires =
+        jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(24 * days))?;
+    Ok(format!(
+        r#"{{"expires":"{expires}","reason":"catalog managed by the data platform's Terraform"}}"#
+    ))
+}
 
 /// A topic with a queue subscribed to it; returns (topic ARN, queue URL).
 async fn topic_with_queue(emulator: &Emulator) -> Result<(String, String), Error> {
     let sns = aws_sdk_sns::Client::new(&emulator.sdk);
     let sqs = aws_sdk_sqs::Client::new(&emulator.sdk);
-    let topic = sns
-        .create_topic()
-        .name("guardrail-notifications")
-        .send()
-        .await?;
+    let topic = sns.create_topic().name(TOPIC).send().await?;
     let topic = topic.topic_arn().ok_or("no topic ARN")?.to_owned();
     let queue = sqs
         .create_queue()
@@ -69,26 +72,11 @@ async fn received(emulator: &Emulator, queue_url: &str) -> Result<Vec<(String, S
     Ok(notes)
 }
 
-fn guardrail<'a>(
-    emulator: &Emulator,
-    audit: &'a RecordingAudit,
-    mode: EnforcementMode,
-) -> Guardrail<GlueCatalog, SsmParameters, KmsKeys, &'a RecordingAudit, SystemClock> {
-    let config = Config {
+fn config(mode: EnforcementMode) -> Config {
+    Config {
         enforcement_mode: mode,
-        guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
-        exemption_parameter: Some(EXEMPTION.into()),
-        ..Config::new(PARAMETER)
-    };
-    Guardrail::new(
-        config,
-        REGION.into(),
-        GlueCatalog::new(emulator.glue()),
-        SsmParameters::new(emulator.ssm()),
-        KmsKeys::new(emulator.kms()),
-        SystemClock,
-        audit,
-    )
+        ..deployed_config()
+    }
 }
 
 #[tokio::test]
@@ -100,8 +88,10 @@ async fn a_remediation_reaches_the_topic_with_who_what_and_before_after() -> Res
     emulator.apply_request(&drift, &key).await?;
 
     let audit = RecordingAudit::default();
-    let sns = aws_sdk_sns::Client::new(&emulator.sdk);
-    let g = guardrail(&emulator, &audit, EnforcementMode::Remediate)
+    let config = config(EnforcementMode::Remediate);
+    let sns = emulator.notifying_sns(&config);
+    let g = emulator
+        .guardrail_with(config, &audit)
         .with_notifier(SnsNotifier::new(sns, topic));
     let record = g.handle(&drift, invocation()).await?;
     // The echo of our own write is a skip, and skips are not notified.
@@ -143,7 +133,8 @@ async fn a_topic_that_cannot_be_reached_does_not_stop_the_remediation() -> Resul
     let audit = RecordingAudit::default();
     let sns = aws_sdk_sns::Client::new(&emulator.sdk);
     let missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic".to_owned();
-    let g = guardrail(&emulator, &audit, EnforcementMode::Remediate)
+    let g = emulator
+        .guardrail_with(config(EnforcementMode::Remediate), &audit)
         .with_notifier(SnsNotifier::new(sns, missing));
     let record = g.handle(&drift, invocation()).await?;
 
@@ -156,37 +147,85 @@ async fn a_topic_that_cannot_be_reached_does_not_stop_the_remediation() -> Resul
 }
 
 #[tokio::test]
-async fn an_exemption_holds_until_it_expires() -> Result<(), Error> {
+async fn an_exemption_holds_until_it_expires_and_is_notified() -> Result<(), Error> {
     let emulator = Emulator::start().await?;
     let key = emulator.seed_key_and_parameter().await?;
+    let (topic, queue_url) = topic_with_queue(&emulator).await?;
     let drift = event("put-other-customer-key.json")?;
     let drifted = emulator.apply_request(&drift, &key).await?;
-    let exempt = |expires: &str| {
-        format!(
-            r#"{{"expires":"{expires}","reason":"catalog managed by the data platform's Terraform"}}"#
-        )
-    };
-
-    // in force: reported, not written
-    emulator
-        .put_parameter(EXEMPTION, &exempt("2099-01-01T00:00:00Z"))
-        .await?;
     let audit = RecordingAudit::default();
-    let record = guardrail(&emulator, &audit, EnforcementMode::Remediate)
+    let config = config(EnforcementMode::Remediate);
+    let sns = emulator.notifying_sns(&config);
+    let notifier = SnsNotifier::new(sns, topic);
+
+    // in force: reported and notified, not written
+    emulator
+        .put_parameter(EXEMPTION, &exemption_for(30)?)
+        .await?;
+    let record = emulator
+        .guardrail_with(config.clone(), &audit)
+        .with_notifier(notifier.clone())
         .handle(&drift, invocation())
         .await?;
     assert_eq!(record.outcome, Outcome::Exempt);
     assert_eq!(record.violations.len(), 2);
+    assert_eq!(record.notification, Notification::Sent);
     assert_eq!(emulator.catalog_settings().await?, drifted);
+    let notes = received(&emulator, &queue_url).await?;
+    assert_eq!(
+        notes.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+        ["Glue Data Catalog 123456789012 (us-east-1): encryption drift on an exempt catalog"]
+    );
 
     // expired: applies no more, without anyone deleting it
     emulator
-        .put_parameter(EXEMPTION, &exempt("2020-01-01T00:00:00Z"))
+        .put_parameter(EXEMPTION, &exemption_for(-1)?)
         .await?;
-    let record = guardrail(&emulator, &audit, EnforcementMode::Remediate)
+    let record = emulator
+        .guardrail_with(config, &audit)
         .handle(&drift, invocation())
         .await?;
     assert_eq!(record.outcome, Outcome::Remediated);
     assert_eq!(emulator.catalog_settings().await?, compliant(&key));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_exemption_too_long_or_malformed_is_ignored_and_the_catalog_fixed() -> Result<(), Error>
+{
+    for (name, value, problem) in [
+        ("91 days", exemption_for(91)?, "more than 90 days from now"),
+        (
+            "malformed",
+            "until further notice".to_owned(),
+            "JSON object",
+        ),
+    ] {
+        // given a drifted catalog and an exemption the guardrail must not trust
+        let emulator = Emulator::start().await?;
+        let key = emulator.seed_key_and_parameter().await?;
+        let drift = event("put-encryption-disabled.json")?;
+        emulator.apply_request(&drift, &key).await?;
+        emulator.put_parameter(EXEMPTION, &value).await?;
+
+        // when the drift comes in
+        let audit = RecordingAudit::default();
+        let record = emulator
+            .guardrail(EnforcementMode::Remediate, &audit)
+            .handle(&drift, invocation())
+            .await?;
+
+        // then the catalog is fixed and the record says why the exemption did not hold
+        assert_eq!(record.outcome, Outcome::Remediated, "{name}");
+        assert_eq!(
+            emulator.catalog_settings().await?,
+            compliant(&key),
+            "{name}"
+        );
+        let exemption = record.exemption.ok_or("no exemption in the record")?;
+        assert_eq!(exemption.state, ExemptionState::Ignored, "{name}");
+        let found = exemption.problem.unwrap_or_default();
+        assert!(found.contains(problem), "{name}: {found}");
+    }
     Ok(())
 }

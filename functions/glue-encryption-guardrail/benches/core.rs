@@ -9,7 +9,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use glue_encryption_guardrail::core::event::TriggerEvent;
-use glue_encryption_guardrail::core::policy::evaluate;
+use glue_encryption_guardrail::core::key::KeyDescription;
+use glue_encryption_guardrail::core::policy::{Policy, evaluate};
 use glue_encryption_guardrail::core::settings::CatalogSettings;
 use glue_encryption_guardrail::core::trigger::{Decision, Whoami, classify};
 use serde_json::Value;
@@ -32,8 +33,8 @@ const SCHEDULED: (&str, &[u8]) = (
 
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const ME: Whoami<'static> = Whoami {
-    role_arn: Some(
-        "arn:aws:iam::123456789012:role/glue-encryption-guardrail-GuardrailRole-1A2B3C4D5E6F",
+    own_session_arn: Some(
+        "arn:aws:sts::123456789012:assumed-role/glue-encryption-guardrail-GuardrailRole-1A2B3C4D5E6F/glue-encryption-guardrail",
     ),
     account: Some("123456789012"),
     region: "us-east-1",
@@ -45,19 +46,31 @@ fn compact(pretty: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
 }
 
 /// Parse, classify and evaluate one event; returns the number of violations found.
-fn parse_classify_evaluate(bytes: &[u8], settings: &CatalogSettings) -> usize {
+fn parse_classify_evaluate(bytes: &[u8], settings: &CatalogSettings, policy: &Policy) -> usize {
     let Ok(event) = TriggerEvent::from_slice(bytes) else {
         return usize::MAX;
     };
     let classified = classify(&event, ME);
     match classified.decision {
-        Decision::Evaluate => evaluate(settings, |key| key == KEY).len(),
+        Decision::Evaluate => evaluate(settings, policy).len(),
         Decision::Skip(reason) => black_box(reason.code()).len(),
     }
 }
 
 fn core(c: &mut Criterion) {
     let drifted = CatalogSettings::unencrypted();
+    let key = KeyDescription {
+        arn: KEY.into(),
+        key_id: KEY.rsplit('/').next().unwrap_or_default().into(),
+        state: "Enabled".into(),
+        spec: Some("SYMMETRIC_DEFAULT".into()),
+        usage: Some("ENCRYPT_DECRYPT".into()),
+        manager: Some("CUSTOMER".into()),
+    };
+    let policy = Policy {
+        key: &key,
+        service_role: None,
+    };
     let mut events = Vec::new();
     for (name, pretty) in [TYPICAL, OWN_WRITE, SCHEDULED] {
         match compact(pretty) {
@@ -73,7 +86,7 @@ fn core(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for (name, bytes) in &events {
         group.bench_function(format!("pipeline/{name}"), |b| {
-            b.iter(|| parse_classify_evaluate(black_box(bytes), black_box(&drifted)));
+            b.iter(|| parse_classify_evaluate(black_box(bytes), black_box(&drifted), &policy));
         });
     }
 
@@ -88,7 +101,7 @@ fn core(c: &mut Criterion) {
         });
     }
     group.bench_function("evaluate/unencrypted", |b| {
-        b.iter(|| evaluate(black_box(&drifted), |key| key == KEY));
+        b.iter(|| evaluate(black_box(&drifted), &policy));
     });
     group.bench_function(format!("baseline/value-parse/{name}"), |b| {
         b.iter(|| serde_json::from_slice::<Value>(black_box(typical)).ok());

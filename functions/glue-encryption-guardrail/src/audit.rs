@@ -2,11 +2,12 @@
 //! was found, what was done and why. It is also the invocation's response.
 
 use crate::config::EnforcementMode;
-use crate::core::exemption::Exemption;
+use crate::core::exemption::{Exemption, ExemptionState};
 use crate::core::policy::Violation;
+use crate::core::policy::codes;
 use crate::core::settings::CatalogSettings;
 use crate::core::trigger::TriggerSummary;
-use crate::error::{GuardrailError, codes};
+use crate::error::GuardrailError;
 use serde::Serialize;
 use std::io::Write;
 
@@ -47,6 +48,23 @@ impl From<&GuardrailError> for ErrorSummary {
     }
 }
 
+/// What became of the invocation's write of the catalog's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteStatus {
+    /// No write was sent.
+    #[default]
+    NotAttempted,
+    /// Glue answered the write with an error: it changed nothing.
+    Refused,
+    /// The write was sent but no answer came (it timed out, the connection broke, the service
+    /// failed, or the invocation's deadline interrupted it): Glue may have applied it. The
+    /// next evaluation reads the catalog and settles it.
+    Unknown,
+    /// Glue acknowledged the write.
+    Confirmed,
+}
+
 /// Whether the invocation's notification went out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,9 +95,9 @@ pub struct AuditRecord {
     pub expected_key_arn: Option<String>,
     pub before: Option<CatalogSettings>,
     pub after: Option<CatalogSettings>,
-    /// Whether this invocation wrote the catalog's settings.
-    pub settings_written: bool,
-    /// The exemption found, when the catalog drifted and one was configured.
+    /// What became of the write of the catalog's settings.
+    pub write: WriteStatus,
+    /// The exemption found, when the catalog drifted and the parameter held one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exemption: Option<Exemption>,
     pub notification: Notification,
@@ -167,10 +185,26 @@ pub fn emf_document(record: &AuditRecord, timestamp_ms: u64) -> serde_json::Valu
         ),
         (
             "RemediationFailures",
-            u8::from(failed && (!record.violations.is_empty() || record.settings_written)),
+            u8::from(
+                failed
+                    && (!record.violations.is_empty() || record.write != WriteStatus::NotAttempted),
+            ),
         ),
         ("Failures", u8::from(failed)),
         ("Exemptions", u8::from(record.outcome == Outcome::Exempt)),
+        (
+            "ExemptionsIgnored",
+            u8::from(
+                record
+                    .exemption
+                    .as_ref()
+                    .is_some_and(|e| e.state == ExemptionState::Ignored),
+            ),
+        ),
+        (
+            "WritesUnknown",
+            u8::from(record.write == WriteStatus::Unknown),
+        ),
         (
             "NotificationFailures",
             u8::from(record.notification == Notification::Failed),

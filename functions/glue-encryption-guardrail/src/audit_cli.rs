@@ -15,8 +15,8 @@ use crate::core::key::{KeyDescription, KeyProblem, KeyReferenceKind, arn_region,
 use crate::core::policy::Violation;
 use crate::core::settings::CatalogSettings;
 use crate::error::{AwsError, AwsErrorKind, GuardrailError};
-use crate::inspect::{Incomplete, Inspection, inspect, inspect_against};
-use crate::keys::{KeyResolver, SystemClock};
+use crate::inspect::{Incomplete, Inspection, inspect};
+use crate::keys::{CheckedKey, KeyResolver, SystemClock};
 use crate::ports::{CatalogStore, KeyDirectory};
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
@@ -98,6 +98,12 @@ pub struct Args {
     /// key: to audit several regions, give an alias that exists in each.
     #[arg(long, value_name = "KEYREF", value_parser = key_reference)]
     pub key: Option<String>,
+
+    /// The catalogs must be in SSE-KMS-WITH-SERVICE-ROLE with the role of this name (or
+    /// path/name) in each account, as the guardrail's CatalogServiceRoleName makes them.
+    /// Without it, in SSE-KMS with no role.
+    #[arg(long, value_name = "NAME", value_parser = role_name)]
+    pub service_role: Option<String>,
 
     /// Regions to audit, comma-separated. Default: every region enabled in each account
     /// (account:ListRegions).
@@ -334,7 +340,7 @@ impl Row {
                     Status::Drift
                 },
                 settings: Some(inspection.settings),
-                expected_key_arn: Some(inspection.expected_key.arn),
+                expected_key_arn: Some(inspection.expected_key.key.arn),
                 violations: inspection.violations,
                 error: None,
             },
@@ -469,7 +475,13 @@ async fn given_key(
 }
 
 /// Evaluates one account's catalog in one region, read-only.
-async fn evaluate(sdk: SdkConfig, account: String, region: String, expected: Expected) -> Row {
+async fn evaluate(
+    sdk: SdkConfig,
+    account: String,
+    region: String,
+    expected: Expected,
+    service_role: Option<String>,
+) -> Row {
     let catalog = ReadOnlyCatalog::new(aws_sdk_glue::Client::new(&sdk));
     let kms = KmsKeys::new(aws_sdk_kms::Client::new(&sdk));
     let parameter = match &expected {
@@ -486,10 +498,22 @@ async fn evaluate(sdk: SdkConfig, account: String, region: String, expected: Exp
         Duration::from_secs(300),
         SystemClock,
     );
+    let service_role = service_role
+        .as_deref()
+        .map(|name| role_arn(partition(&region), &account, name));
+    let service_role = service_role.as_deref();
     let result = match &expected {
-        Expected::Parameter(_) => inspect(&catalog, &resolver).await,
+        Expected::Parameter(_) => inspect(&catalog, resolver.expected_key(), service_role).await,
         Expected::Key(reference) => {
-            inspect_against(&catalog, &resolver, given_key(&kms, reference, &region)).await
+            let key = async {
+                given_key(&kms, reference, &region)
+                    .await
+                    .map(|key| CheckedKey {
+                        key,
+                        checked_now: true,
+                    })
+            };
+            inspect(&catalog, key, service_role).await
         }
     };
     Row::from_result(&account, &region, result)
@@ -594,12 +618,13 @@ pub async fn audit(
                 .build();
             let (account, region) = (target.account.clone(), region.clone());
             let (expected, limit) = (expected.clone(), Arc::clone(&limit));
+            let service_role = args.service_role.clone();
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
                 (
                     index,
                     position,
-                    evaluate(sdk, account, region, expected).await,
+                    evaluate(sdk, account, region, expected, service_role).await,
                 )
             });
         }

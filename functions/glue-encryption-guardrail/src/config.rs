@@ -1,6 +1,6 @@
 //! Entrypoint layer: configuration, typed and read once at cold start.
 
-use serde::Serialize;
+pub use crate::core::action::EnforcementMode;
 use std::time::Duration;
 
 /// `KMS_KEY_PARAMETER`: the name (or ARN) of the SSM parameter holding the expected key.
@@ -16,22 +16,22 @@ pub const KEY_CACHE_TTL_SECONDS: &str = "KEY_CACHE_TTL_SECONDS";
 pub const EXEMPTION_PARAMETER: &str = "EXEMPTION_PARAMETER";
 /// `NOTIFICATION_TOPIC_ARN`: an SNS topic told of every remediation, detected drift and failure.
 pub const NOTIFICATION_TOPIC_ARN: &str = "NOTIFICATION_TOPIC_ARN";
+/// `CATALOG_SERVICE_ROLE_ARN`: when set, the catalog must be in `SSE-KMS-WITH-SERVICE-ROLE` with
+/// exactly this role; when not, in `SSE-KMS` with no role.
+pub const CATALOG_SERVICE_ROLE_ARN: &str = "CATALOG_SERVICE_ROLE_ARN";
+/// `EXEMPTION_MAX_DAYS`: how far ahead an exemption's `expires` may lie (default 90, at most 365).
+pub const EXEMPTION_MAX_DAYS: &str = "EXEMPTION_MAX_DAYS";
+/// `AWS_LAMBDA_FUNCTION_NAME`: set by Lambda. Lambda names the execution role's session after
+/// the function, so with the role it names the function's own session (the loop guard).
+pub const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
 
 /// The default key cache TTL: short enough that a re-pointed parameter takes effect within
 /// minutes, long enough that a burst of events costs one SSM and one KMS call.
 pub const DEFAULT_KEY_CACHE_TTL: Duration = Duration::from_secs(300);
 const MAX_KEY_CACHE_TTL_SECONDS: u64 = 3600;
-
-/// Whether the guardrail fixes drift or only reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnforcementMode {
-    /// Re-apply both settings, then verify.
-    #[default]
-    Remediate,
-    /// Report drift; never write.
-    Detect,
-}
+/// The default and the largest `EXEMPTION_MAX_DAYS`.
+pub const DEFAULT_EXEMPTION_MAX_DAYS: u32 = 90;
+const MAX_EXEMPTION_MAX_DAYS: u32 = 365;
 
 /// The guardrail's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,11 @@ pub struct Config {
     pub guardrail_role_arn: Option<String>,
     pub key_cache_ttl: Duration,
     pub exemption_parameter: Option<String>,
+    pub exemption_max_days: u32,
     pub notification_topic_arn: Option<String>,
+    pub catalog_service_role_arn: Option<String>,
+    /// The function's name, as Lambda gives it; `None` outside Lambda.
+    pub function_name: Option<String>,
 }
 
 impl Config {
@@ -53,7 +57,10 @@ impl Config {
             guardrail_role_arn: None,
             key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
             exemption_parameter: None,
+            exemption_max_days: DEFAULT_EXEMPTION_MAX_DAYS,
             notification_topic_arn: None,
+            catalog_service_role_arn: None,
+            function_name: None,
         }
     }
 }
@@ -125,16 +132,30 @@ impl Config {
             }
         };
 
-        let guardrail_role_arn = get(GUARDRAIL_ROLE_ARN);
-        if let Some(arn) = &guardrail_role_arn
-            && !is_role_arn(arn)
-        {
-            return Err(ConfigError::Invalid {
-                name: GUARDRAIL_ROLE_ARN,
-                value: arn.clone(),
+        let role_arn = |name: &'static str| match get(name) {
+            Some(arn) if !is_role_arn(&arn) => Err(ConfigError::Invalid {
+                name,
+                value: arn,
                 expected: "an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME",
-            });
-        }
+            }),
+            value => Ok(value),
+        };
+        let guardrail_role_arn = role_arn(GUARDRAIL_ROLE_ARN)?;
+        let catalog_service_role_arn = role_arn(CATALOG_SERVICE_ROLE_ARN)?;
+
+        let exemption_max_days = match get(EXEMPTION_MAX_DAYS) {
+            None => DEFAULT_EXEMPTION_MAX_DAYS,
+            Some(value) => match value.parse::<u32>() {
+                Ok(days) if (1..=MAX_EXEMPTION_MAX_DAYS).contains(&days) => days,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: EXEMPTION_MAX_DAYS,
+                        value,
+                        expected: "a whole number of days from 1 to 365",
+                    });
+                }
+            },
+        };
 
         let key_cache_ttl = match get(KEY_CACHE_TTL_SECONDS) {
             None => DEFAULT_KEY_CACHE_TTL,
@@ -156,13 +177,39 @@ impl Config {
             guardrail_role_arn,
             key_cache_ttl,
             exemption_parameter,
+            exemption_max_days,
             notification_topic_arn,
+            catalog_service_role_arn,
+            function_name: get(AWS_LAMBDA_FUNCTION_NAME),
         })
     }
 
     /// The account the guardrail runs in, taken from its role ARN when one is configured.
     pub fn account_from_role(&self) -> Option<&str> {
         self.guardrail_role_arn.as_deref().and_then(arn_account)
+    }
+
+    /// The function's own session as CloudTrail names the caller of its writes:
+    /// `arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/FUNCTION`. An assumed-role ARN names the
+    /// role without its path, and Lambda names the session after the function. `None` without
+    /// both the role and the function name: the guardrail then evaluates its own writes, which
+    /// find the catalog compliant at the cost of one read.
+    pub fn own_session_arn(&self) -> Option<String> {
+        let role = self.guardrail_role_arn.as_deref()?;
+        let function = self.function_name.as_deref()?;
+        let mut parts = role.splitn(6, ':');
+        let (_, partition, _, _, account, resource) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        let role_name = resource.rsplit('/').next()?;
+        Some(format!(
+            "arn:{partition}:sts::{account}:assumed-role/{role_name}/{function}"
+        ))
     }
 }
 
@@ -223,6 +270,12 @@ mod tests {
             ),
             (KEY_CACHE_TTL_SECONDS, "0"),
             (EXEMPTION_PARAMETER, "/guardrail/exemption"),
+            (EXEMPTION_MAX_DAYS, "30"),
+            (
+                CATALOG_SERVICE_ROLE_ARN,
+                "arn:aws:iam::123456789012:role/GlueCatalogKeyUser",
+            ),
+            (AWS_LAMBDA_FUNCTION_NAME, "guardrail-fn"),
             (
                 NOTIFICATION_TOPIC_ARN,
                 "arn:aws:sns:us-east-1:123456789012:guardrail",
@@ -238,6 +291,36 @@ mod tests {
             c.as_ref().and_then(|c| c.account_from_role()),
             Some("123456789012")
         );
+        assert_eq!(c.as_ref().map(|c| c.exemption_max_days), Some(30));
+        assert_eq!(
+            c.as_ref()
+                .and_then(|c| c.catalog_service_role_arn.as_deref()),
+            Some("arn:aws:iam::123456789012:role/GlueCatalogKeyUser")
+        );
+        assert_eq!(
+            c.as_ref().and_then(Config::own_session_arn).as_deref(),
+            Some("arn:aws:sts::123456789012:assumed-role/Guardrail/guardrail-fn")
+        );
+    }
+
+    #[test]
+    fn the_own_session_needs_both_the_role_and_the_function_name() {
+        let role = (
+            GUARDRAIL_ROLE_ARN,
+            "arn:aws-cn:iam::123456789012:role/Guardrail",
+        );
+        let function = (AWS_LAMBDA_FUNCTION_NAME, "fn");
+        let session = |vars: &[(&str, &str)]| {
+            let mut all = vec![(KMS_KEY_PARAMETER, "/k")];
+            all.extend_from_slice(vars);
+            config(&all).ok().and_then(|c| c.own_session_arn())
+        };
+        assert_eq!(
+            session(&[role, function]).as_deref(),
+            Some("arn:aws-cn:sts::123456789012:assumed-role/Guardrail/fn")
+        );
+        assert_eq!(session(&[role]), None);
+        assert_eq!(session(&[function]), None);
     }
 
     #[test]
@@ -248,6 +331,10 @@ mod tests {
             (GUARDRAIL_ROLE_ARN, "Guardrail"),
             (KEY_CACHE_TTL_SECONDS, "five"),
             (KEY_CACHE_TTL_SECONDS, "86400"),
+            (EXEMPTION_MAX_DAYS, "0"),
+            (EXEMPTION_MAX_DAYS, "366"),
+            (EXEMPTION_MAX_DAYS, "ninety"),
+            (CATALOG_SERVICE_ROLE_ARN, "GlueCatalogKeyUser"),
             (KMS_KEY_PARAMETER, "has space"),
             (EXEMPTION_PARAMETER, "has space"),
             (NOTIFICATION_TOPIC_ARN, "guardrail-topic"),

@@ -1,7 +1,7 @@
 //! Errors that end an invocation. Each knows its stable code and whether a retry can help.
 
 use crate::core::key::KeyProblem;
-use crate::core::policy::Violation;
+use crate::core::policy::{Violation, codes};
 use std::fmt;
 
 /// What kind of failure an AWS call ended in, as far as retrying is concerned.
@@ -85,8 +85,6 @@ pub enum GuardrailError {
     GivenKeyNotFound { reference: String },
     #[error("KMS key {arn} (given with --key) cannot protect the catalog: {problem}")]
     GivenKeyUnusable { arn: String, problem: KeyProblem },
-    #[error("SSM parameter {name} holds no valid exemption: {problem}; fix or delete it")]
-    ExemptionMalformed { name: String, problem: String },
     #[error("{0}")]
     Aws(AwsError),
     #[error(
@@ -95,12 +93,6 @@ pub enum GuardrailError {
     OutOfTime { budget: std::time::Duration },
     #[error("the settings read back after the write still violate the policy ({}); another writer may have changed them concurrently", codes(.violations))]
     VerificationFailed { violations: Vec<Violation> },
-}
-
-/// Violation codes as a comma-separated list, for messages.
-pub(crate) fn codes(violations: &[Violation]) -> String {
-    let codes: Vec<_> = violations.iter().map(|v| v.code()).collect();
-    codes.join(", ")
 }
 
 impl GuardrailError {
@@ -114,7 +106,6 @@ impl GuardrailError {
             Self::KeyUnusable { problem, .. } | Self::GivenKeyUnusable { problem, .. } => {
                 problem.code()
             }
-            Self::ExemptionMalformed { .. } => "exemption_malformed",
             Self::Aws(e) => match e.kind {
                 AwsErrorKind::Throttled => "aws_throttled",
                 AwsErrorKind::ServerError => "aws_server_error",

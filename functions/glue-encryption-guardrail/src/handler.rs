@@ -1,13 +1,15 @@
-//! Entrypoint layer: the handler. Trigger → load → evaluate → remediate → verify → one audit
-//! record, whatever happens on the way.
+//! Entrypoint layer: the handler. Trigger → read → verdict → action → write → verify → one
+//! audit record, whatever happens on the way. The decisions are the pure core's; this module
+//! only does the I/O around them.
 
-use crate::audit::{AuditRecord, AuditSink, Notification, Outcome, notification_text};
-use crate::config::{Config, EnforcementMode};
+use crate::audit::{AuditRecord, AuditSink, Notification, Outcome, WriteStatus, notification_text};
+use crate::config::Config;
+use crate::core::action::{ActionKind, choose};
 use crate::core::event::AsTrigger;
-use crate::core::exemption::Exemption;
-use crate::core::policy::remediation;
+use crate::core::exemption::{Exemption, assess};
+use crate::core::policy::{Policy, evaluate, remediation};
 use crate::core::trigger::{Decision, Whoami, classify};
-use crate::error::{GuardrailError, codes};
+use crate::error::{AwsError, AwsErrorKind, GuardrailError};
 use crate::inspect::{self, Inspection};
 use crate::keys::{Clock, KeyResolver};
 use crate::ports::{CatalogStore, KeyDirectory, Notifier, ParameterStore};
@@ -34,6 +36,8 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 pub struct Guardrail<G, P, K, A, C> {
     config: Config,
     region: String,
+    /// The function's own session ([`Config::own_session_arn`]), worked out once.
+    own_session_arn: Option<String>,
     catalog: G,
     keys: KeyResolver<P, K, C>,
     audit: A,
@@ -67,6 +71,7 @@ where
             clock,
         );
         Self {
+            own_session_arn: config.own_session_arn(),
             config,
             region,
             catalog,
@@ -77,27 +82,53 @@ where
         }
     }
 
-    /// Tells `notifier` of every remediation, detected drift and failure.
+    /// Tells `notifier` of every remediation, detected drift, exempt drift and failure.
     pub fn with_notifier(mut self, notifier: impl Notifier + 'static) -> Self {
         self.notifier = Some(Box::new(notifier));
         self
     }
 
     /// Handles one event and writes its one audit record. Returns the record, or the error
-    /// that failed the invocation (after recording it), so Lambda retries and the failure
-    /// reaches the on-failure destination.
+    /// that failed the invocation (after recording it).
     pub async fn handle(
         &self,
         event: &(impl AsTrigger + ?Sized),
         invocation: Invocation<'_>,
     ) -> Result<AuditRecord, GuardrailError> {
+        let (record, result) = self.run(event, invocation).await;
+        result.map(|()| record)
+    }
+
+    /// Handles one event as Lambda's asynchronous invocation should end: a failure that a
+    /// retry can fix (throttling, a timeout, a concurrent writer) is returned as an error, so
+    /// that Lambda retries it and, after its retries, sends it to the on-failure destination;
+    /// a failure no retry can fix (a missing parameter, an unusable key, a denied call) ends
+    /// in its record, which has already been written, counted in the `Failures` metric and
+    /// notified, and is not retried: three attempts would only notify it three times.
+    pub async fn invoke(
+        &self,
+        event: &(impl AsTrigger + ?Sized),
+        invocation: Invocation<'_>,
+    ) -> Result<AuditRecord, GuardrailError> {
+        let (record, result) = self.run(event, invocation).await;
+        match result {
+            Err(e) if e.is_transient() => Err(e),
+            _ => Ok(record),
+        }
+    }
+
+    async fn run(
+        &self,
+        event: &(impl AsTrigger + ?Sized),
+        invocation: Invocation<'_>,
+    ) -> (AuditRecord, Result<(), GuardrailError>) {
         // The role ARN is set by the deployment and names the account the function runs in; the
         // invoked ARN says the same in AWS and may not locally.
         let account = self.config.account_from_role().or(invocation.account);
         let classified = classify(
             event,
             Whoami {
-                role_arn: self.config.guardrail_role_arn.as_deref(),
+                own_session_arn: self.own_session_arn.as_deref(),
                 account,
                 region: &self.region,
             },
@@ -116,7 +147,7 @@ where
             expected_key_arn: None,
             before: None,
             after: None,
-            settings_written: false,
+            write: WriteStatus::NotAttempted,
             exemption: None,
             notification: Notification::None,
             cold_start: self.cold.swap(false, Ordering::Relaxed),
@@ -133,15 +164,20 @@ where
             }
             // A deadline no further off than the margin itself is no real budget (a local
             // runtime may send one): then only Lambda's own timeout applies.
-            Decision::Evaluate => match invocation.time_left {
-                Some(left) if left > DEADLINE_MARGIN => {
-                    let budget = left - DEADLINE_MARGIN;
-                    tokio::time::timeout(budget, self.evaluate(&mut record))
-                        .await
-                        .unwrap_or(Err(GuardrailError::OutOfTime { budget }))
+            Decision::Evaluate => {
+                // Boxed: the evaluation nests every SDK call's future, and the compiler lays
+                // out nested futures only so deep.
+                let evaluation = Box::pin(self.evaluate(&mut record));
+                match invocation.time_left {
+                    Some(left) if left > DEADLINE_MARGIN => {
+                        let budget = left - DEADLINE_MARGIN;
+                        tokio::time::timeout(budget, evaluation)
+                            .await
+                            .unwrap_or(Err(GuardrailError::OutOfTime { budget }))
+                    }
+                    _ => evaluation.await,
                 }
-                _ => self.evaluate(&mut record).await,
-            },
+            }
         };
 
         if let Err(e) = &result {
@@ -152,7 +188,7 @@ where
         }
         self.notify(&mut record).await;
         self.audit.record(&record);
-        result.map(|()| record)
+        (record, result)
     }
 
     /// Publishes the outcome when people should hear of it. A failure to publish is recorded
@@ -163,7 +199,7 @@ where
         };
         if !matches!(
             record.outcome,
-            Outcome::Remediated | Outcome::DriftDetected | Outcome::Failed
+            Outcome::Remediated | Outcome::DriftDetected | Outcome::Exempt | Outcome::Failed
         ) {
             return;
         }
@@ -178,13 +214,14 @@ where
     }
 
     async fn evaluate(&self, record: &mut AuditRecord) -> Result<(), GuardrailError> {
-        // Settings first, then the expected key, then any alias the settings name; whatever
-        // was learned before a failure still goes into the record.
+        // Settings first, then the expected key; whatever was learned before a failure still
+        // goes into the record.
+        let service_role = self.config.catalog_service_role_arn.as_deref();
         let Inspection {
             settings: before,
-            expected_key: expected,
+            expected_key,
             violations,
-        } = inspect::inspect(&self.catalog, &self.keys)
+        } = inspect::inspect(&self.catalog, self.keys.expected_key(), service_role)
             .await
             .map_err(|incomplete| {
                 record.before = incomplete.settings;
@@ -192,75 +229,95 @@ where
                 incomplete.error
             })?;
         record.before = Some(before.clone());
-        record.expected_key_arn = Some(expected.arn.clone());
+        record.expected_key_arn = Some(expected_key.key.arn.clone());
         record.violations.clone_from(&violations);
-        if violations.is_empty() {
-            record.outcome = Outcome::Compliant;
-            record.reason_code = "compliant";
-            record.reason =
-                "metadata and connection passwords are encrypted with the expected key".into();
-            record.after = Some(before);
-            return Ok(());
-        }
-        if let Some(exemption) = self.exemption().await? {
-            let active = exemption.is_active(self.keys.clock().unix_now());
-            let (reason, expires) = (exemption.reason.clone(), exemption.expires.clone());
-            record.exemption = Some(exemption);
-            if active {
-                record.outcome = Outcome::Exempt;
-                record.reason_code = "exempt";
-                record.reason = format!(
-                    "drift found ({}); exempt until {expires} ({reason}), so nothing is written",
-                    codes(&violations)
-                );
-                record.after = Some(before);
-                return Ok(());
-            }
-        }
-        if self.config.enforcement_mode == EnforcementMode::Detect {
-            record.outcome = Outcome::DriftDetected;
-            record.reason_code = "drift_detected";
-            record.reason = format!(
-                "drift found ({}); detect mode writes nothing",
-                codes(&violations)
-            );
+
+        // Only a drifted catalog pays for the exemption lookup.
+        let exemption = if violations.is_empty() {
+            None
+        } else {
+            self.exemption().await
+        };
+        let action = choose(
+            &violations,
+            exemption.as_ref(),
+            self.config.enforcement_mode,
+        );
+        record.exemption = exemption;
+        let (outcome, reason_code) = match action.kind {
+            ActionKind::LeaveAlone => (Outcome::Compliant, "compliant"),
+            ActionKind::HoldForExemption => (Outcome::Exempt, "exempt"),
+            ActionKind::Report => (Outcome::DriftDetected, "drift_detected"),
+            ActionKind::Remediate => (Outcome::Remediated, "remediated"),
+        };
+        if action.kind != ActionKind::Remediate {
+            record.outcome = outcome;
+            record.reason_code = reason_code;
+            record.reason = action.reason;
             record.after = Some(before);
             return Ok(());
         }
 
-        let desired = remediation(&before, &expected.arn);
-        self.catalog.put_settings(&desired).await?;
-        record.settings_written = true;
+        // The key may have been disabled or scheduled for deletion since the cache last
+        // checked it: never write a key nobody has checked during this invocation.
+        let key = if expected_key.checked_now {
+            expected_key.key
+        } else {
+            self.keys.recheck(&expected_key.key).await?
+        };
+        let policy = Policy {
+            key: &key,
+            service_role,
+        };
+        let desired = remediation(&policy);
+        // Set before the call: if the deadline interrupts it, the record still says that a
+        // write may have reached Glue.
+        record.write = WriteStatus::Unknown;
+        if let Err(e) = self.catalog.put_settings(&desired).await {
+            record.write = write_after(&e);
+            return Err(e.into());
+        }
+        record.write = WriteStatus::Confirmed;
         let after = self.catalog.get_settings().await?;
         record.after = Some(after.clone());
-        let remaining = inspect::violations(&after, &expected, &self.keys).await?;
+        let remaining = evaluate(&after, &policy);
         if !remaining.is_empty() {
             return Err(GuardrailError::VerificationFailed {
                 violations: remaining,
             });
         }
-        record.outcome = Outcome::Remediated;
-        record.reason_code = "remediated";
-        record.reason = format!(
-            "drift found ({}); re-applied both settings with the expected key's ARN and verified them",
-            codes(&violations)
-        );
+        record.outcome = outcome;
+        record.reason_code = reason_code;
+        record.reason = action.reason;
         Ok(())
     }
 
-    /// The exemption configured for this account and region, if any (expired or not).
-    async fn exemption(&self) -> Result<Option<Exemption>, GuardrailError> {
-        let Some(name) = &self.config.exemption_parameter else {
-            return Ok(None);
-        };
-        let Some(text) = self.keys.exemption(name).await? else {
-            return Ok(None);
-        };
-        Exemption::parse(&text)
-            .map(Some)
-            .map_err(|problem| GuardrailError::ExemptionMalformed {
-                name: name.clone(),
-                problem,
-            })
+    /// The exemption the stack's parameter holds, judged now; `None` when it holds none. A
+    /// parameter that cannot be read is an exemption ignored: the guardrail fails closed.
+    async fn exemption(&self) -> Option<Exemption> {
+        let name = self.config.exemption_parameter.as_deref()?;
+        match self.keys.exemption(name).await {
+            Ok(text) => assess(
+                text.as_deref()?,
+                self.keys.clock().unix_now(),
+                self.config.exemption_max_days,
+            ),
+            Err(e) => Some(Exemption::ignored(format!(
+                "SSM parameter {name} could not be read: {e}"
+            ))),
+        }
+    }
+}
+
+/// What a failed write may have done: an answer from Glue means it changed nothing; no answer,
+/// or a server error, means it may have.
+fn write_after(error: &AwsError) -> WriteStatus {
+    match error.kind {
+        AwsErrorKind::Timeout | AwsErrorKind::Unreachable | AwsErrorKind::ServerError => {
+            WriteStatus::Unknown
+        }
+        AwsErrorKind::Throttled | AwsErrorKind::AccessDenied | AwsErrorKind::Rejected => {
+            WriteStatus::Refused
+        }
     }
 }

@@ -1,15 +1,15 @@
-//! Entrypoint layer: finds the expected key and resolves the keys a catalog names, with a
-//! short-lived cache so warm invocations cost no SSM or KMS calls.
+//! Entrypoint layer: finds the expected key, with a short-lived cache so warm invocations that
+//! only read cost no SSM or KMS calls, and checks it afresh before any write.
 //!
 //! Only successes are cached: after a missing parameter or an unusable key, the next
 //! invocation looks again, so an operator's fix takes effect at once. A changed parameter takes
 //! effect within the TTL. When the TTL has run out and SSM or KMS cannot be reached, the
-//! invocation fails rather than writing with a key nobody has checked lately.
+//! invocation fails rather than evaluate against a key nobody has checked lately. The keys a
+//! catalog's settings name are never looked up: the policy judges them by their text alone.
 
 use crate::core::key::{KeyDescription, KeyProblem, KeyReferenceKind, arn_region, check_usable};
-use crate::error::{AwsErrorKind, GuardrailError};
+use crate::error::GuardrailError;
 use crate::ports::{KeyDirectory, ParameterStore};
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -44,18 +44,23 @@ impl Clock for SystemClock {
     }
 }
 
-const MAX_CACHED_ALIASES: usize = 64;
-
 #[derive(Debug, Default)]
 struct Cache {
+    /// The expected key, and when `DescribeKey` last said it was usable.
     expected: Option<(Instant, KeyDescription)>,
     /// The exemption parameter's value (`None`: no such parameter).
     exemption: Option<(Instant, Option<String>)>,
-    /// Alias → the key ARN it resolved to (`None`: no such alias).
-    aliases: HashMap<String, (Instant, Option<String>)>,
 }
 
-/// Resolves keys through SSM and KMS, remembering answers for `ttl`.
+/// The expected key, and whether `kms:DescribeKey` said it was usable during this call rather
+/// than in an earlier one (the cache).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedKey {
+    pub key: KeyDescription,
+    pub checked_now: bool,
+}
+
+/// Finds the expected key through SSM and KMS, remembering answers for `ttl`.
 pub struct KeyResolver<P, K, C = SystemClock> {
     parameters: P,
     keys: K,
@@ -99,11 +104,14 @@ impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, 
 
     /// The key the catalog must use: read from the SSM parameter, resolved with
     /// `kms:DescribeKey`, and checked usable. Fails, naming the cause, when it is not.
-    pub async fn expected_key(&self) -> Result<KeyDescription, GuardrailError> {
+    pub async fn expected_key(&self) -> Result<CheckedKey, GuardrailError> {
         if let Some((at, key)) = &self.cache().expected
             && self.fresh(*at)
         {
-            return Ok(key.clone());
+            return Ok(CheckedKey {
+                key: key.clone(),
+                checked_now: false,
+            });
         }
         let name = &self.parameter_name;
         let value = self
@@ -133,6 +141,36 @@ impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, 
                 },
             });
         }
+        let key = self.describe_usable(reference).await?;
+        self.cache().expected = Some((self.clock.now(), key.clone()));
+        Ok(CheckedKey {
+            key,
+            checked_now: true,
+        })
+    }
+
+    /// The expected key, described again with `kms:DescribeKey`, bypassing the cache: right
+    /// before a write, a key checked earlier may have been disabled or scheduled for deletion
+    /// since. On failure the cached key is dropped, so that the next invocation looks again.
+    pub async fn recheck(
+        &self,
+        expected: &KeyDescription,
+    ) -> Result<KeyDescription, GuardrailError> {
+        match self.describe_usable(&expected.arn).await {
+            Ok(key) => {
+                self.cache().expected = Some((self.clock.now(), key.clone()));
+                Ok(key)
+            }
+            Err(e) => {
+                self.cache().expected = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// `kms:DescribeKey` on `reference`, and the key if it can protect the catalog.
+    async fn describe_usable(&self, reference: &str) -> Result<KeyDescription, GuardrailError> {
+        let name = &self.parameter_name;
         let key = self.keys.describe_key(reference).await?.ok_or_else(|| {
             GuardrailError::KeyNotFound {
                 reference: reference.to_owned(),
@@ -144,7 +182,6 @@ impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, 
             parameter: name.clone(),
             problem,
         })?;
-        self.cache().expected = Some((self.clock.now(), key.clone()));
         Ok(key)
     }
 
@@ -164,41 +201,5 @@ impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, 
     /// The clock this resolver ages its cache by.
     pub fn clock(&self) -> &C {
         &self.clock
-    }
-
-    /// Whether `reference`, as a catalog names it, resolves to `expected`. Key ids and key
-    /// ARNs compare without a call; aliases are resolved with `kms:DescribeKey` and cached.
-    pub async fn is_expected(
-        &self,
-        reference: &str,
-        expected: &KeyDescription,
-    ) -> Result<bool, GuardrailError> {
-        if let Some(answer) = expected.matches_without_lookup(reference) {
-            return Ok(answer);
-        }
-        if let Some((at, arn)) = self.cache().aliases.get(reference)
-            && self.fresh(*at)
-        {
-            return Ok(arn.as_deref() == Some(expected.arn.as_str()));
-        }
-        let arn = match self.keys.describe_key(reference).await {
-            Ok(key) => key.map(|k| k.arn),
-            // IAM authorizes DescribeKey on the key an alias points to, and the function may
-            // describe the expected key: a denial means the alias names some other key. This
-            // keeps the grant to the one key instead of every key in the account.
-            Err(e) if e.kind == AwsErrorKind::AccessDenied => None,
-            Err(e) => return Err(e.into()),
-        };
-        let answer = arn.as_deref() == Some(expected.arn.as_str());
-        let mut cache = self.cache();
-        // Settings name at most two keys at a time; the bound only stops a pathological
-        // series of distinct aliases from growing the cache without end.
-        if cache.aliases.len() >= MAX_CACHED_ALIASES {
-            cache.aliases.clear();
-        }
-        cache
-            .aliases
-            .insert(reference.to_owned(), (self.clock.now(), arn));
-        Ok(answer)
     }
 }

@@ -51,7 +51,7 @@ async fn main() -> Result<(), Error> {
                 account: arn_account(&event.context.invoked_function_arn),
                 time_left: time_left(event.context.deadline),
             };
-            guardrail.handle(&event.payload, invocation).await
+            guardrail.invoke(&event.payload, invocation).await
         },
     ))
     .await

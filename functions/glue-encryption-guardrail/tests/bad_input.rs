@@ -109,7 +109,7 @@ where
 
 fn me() -> Whoami<'static> {
     Whoami {
-        role_arn: Some(GUARDRAIL_ROLE),
+        own_session_arn: Some(GUARDRAIL_SESSION),
         account: Some(ACCOUNT),
         region: REGION,
     }
@@ -440,13 +440,8 @@ const MODE_PATH: &[&str] = &[
     "catalogEncryptionMode",
 ];
 
-const ISSUER_PATH: &[&str] = &[
-    "detail",
-    "userIdentity",
-    "sessionContext",
-    "sessionIssuer",
-    "arn",
-];
+/// Where the caller's session is: what the loop guard compares with the function's own.
+const CALLER_PATH: &[&str] = &["detail", "userIdentity", "arn"];
 
 /// One edit to an event. `at` picks a node by index among the event's nodes at the time.
 #[derive(Debug, Clone)]
@@ -859,12 +854,12 @@ fn mutated_sample_events_get_one_answer_and_one_bounded_audit_record() {
 }
 
 #[test]
-fn an_event_from_the_guardrails_own_role_costs_nothing_whatever_else_it_contains() {
+fn an_event_from_the_guardrails_own_session_costs_nothing_whatever_else_it_contains() {
     check(
-        "mutated events from the guardrail's role",
+        "mutated events from the guardrail's own session",
         mutated_event(),
         |(_, mut event), tally| {
-            force(&mut event, ISSUER_PATH, Value::from(GUARDRAIL_ROLE));
+            force(&mut event, CALLER_PATH, Value::from(GUARDRAIL_SESSION));
             let (record, calls) = handle_and_check(&event, tally)?;
             ensure!(calls == 0, "{calls} AWS calls");
             ensure!(
@@ -897,7 +892,7 @@ fn the_widest_skip_reason_stays_bounded() {
 }
 
 /// Found by the property above: the loop guard used to apply to CloudTrail records only, so a
-/// scheduled tick carrying the guardrail's session issuer was evaluated.
+/// scheduled tick carrying the guardrail's own session was evaluated.
 #[test]
 fn the_loop_guard_applies_to_every_kind_of_event() {
     for file in [
@@ -907,7 +902,7 @@ fn the_loop_guard_applies_to_every_kind_of_event() {
         "put-encryption-disabled.json",
     ] {
         let mut e = event(file);
-        force(&mut e, ISSUER_PATH, Value::from(GUARDRAIL_ROLE));
+        force(&mut e, CALLER_PATH, Value::from(GUARDRAIL_SESSION));
         assert_eq!(
             classify(&e, me()).decision,
             Decision::Skip(SkipReason::OwnWrite),
@@ -916,7 +911,7 @@ fn the_loop_guard_applies_to_every_kind_of_event() {
     }
     let mut e = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
     assert_eq!(classify(&e, me()).decision, Decision::Evaluate);
-    force(&mut e, ISSUER_PATH, Value::from(GUARDRAIL_ROLE));
+    force(&mut e, CALLER_PATH, Value::from(GUARDRAIL_SESSION));
     assert_eq!(
         classify(&e, me()).decision,
         Decision::Skip(SkipReason::OwnWrite)
@@ -997,15 +992,12 @@ fn catalog_settings() -> impl Strategy<Value = CatalogSettings> {
 #[test]
 fn any_catalog_settings_are_judged_by_the_policy_and_fixed_with_at_most_one_write() {
     check("catalog settings", catalog_settings(), |before, _| {
-        // The policy, restated: a documented encrypting mode, and both settings naming our
-        // key (by ARN, id or an alias of it).
-        let ours =
-            |k: &Option<String>| matches!(k.as_deref(), Some(OUR_KEY | OUR_KEY_ID | OUR_ALIAS));
+        // The policy, restated: SSE-KMS (no service role is configured), and both settings
+        // naming our key by its ARN or id; an alias, even of our key, does not pin it.
+        let ours = |k: &Option<String>| matches!(k.as_deref(), Some(OUR_KEY | OUR_KEY_ID));
         let at_rest = &before.encryption_at_rest;
-        let compliant_before = matches!(
-            at_rest.catalog_encryption_mode,
-            CatalogEncryptionMode::SseKms | CatalogEncryptionMode::SseKmsWithServiceRole
-        ) && ours(&at_rest.sse_aws_kms_key_id)
+        let compliant_before = at_rest.catalog_encryption_mode == CatalogEncryptionMode::SseKms
+            && ours(&at_rest.sse_aws_kms_key_id)
             && before
                 .connection_password_encryption
                 .return_connection_password_encrypted
@@ -1035,18 +1027,7 @@ fn any_catalog_settings_are_judged_by_the_policy_and_fixed_with_at_most_one_writ
             let puts = world.catalog.puts();
             ensure!(puts.len() == 1, "{} writes", puts.len());
             let written = &puts[0];
-            let keeps_role = at_rest.catalog_encryption_mode
-                == CatalogEncryptionMode::SseKmsWithServiceRole
-                && at_rest.catalog_encryption_service_role.is_some();
-            let mut expected = compliant();
-            if keeps_role {
-                expected.encryption_at_rest.catalog_encryption_mode =
-                    CatalogEncryptionMode::SseKmsWithServiceRole;
-                expected
-                    .encryption_at_rest
-                    .catalog_encryption_service_role
-                    .clone_from(&at_rest.catalog_encryption_service_role);
-            }
+            let expected = compliant();
             ensure!(written == &expected, "wrote {written:?}");
         }
 

@@ -9,7 +9,7 @@ use support::*;
 
 fn me() -> Whoami<'static> {
     Whoami {
-        role_arn: Some(GUARDRAIL_ROLE),
+        own_session_arn: Some(GUARDRAIL_SESSION),
         account: Some(ACCOUNT),
         region: REGION,
     }
@@ -106,18 +106,51 @@ fn an_event_from_another_account_or_region_is_skipped() {
 }
 
 #[test]
-fn the_loop_guard_needs_the_role_arn_to_match_exactly() {
-    let e = event("put-by-guardrail-itself.json");
-    let stranger = Whoami {
-        role_arn: Some("arn:aws:iam::123456789012:role/SomeoneElse"),
-        ..me()
-    };
-    assert_eq!(classify(&e, stranger).decision, Decision::Evaluate);
+fn an_event_from_another_account_that_names_our_catalog_is_evaluated() {
+    // Delivered with another account in the envelope (a central event bus), but the call
+    // acted on our catalog: by its recipient, or by the catalogId it named.
+    let mut by_recipient = event("put-encryption-disabled.json");
+    by_recipient["account"] = "210987654321".into();
+    assert_eq!(classify(&by_recipient, me()).decision, Decision::Evaluate);
+
+    let mut by_request = by_recipient.clone();
+    by_request["detail"]["recipientAccountId"] = "210987654321".into();
+    by_request["detail"]["requestParameters"]["catalogId"] = ACCOUNT.into();
+    assert_eq!(classify(&by_request, me()).decision, Decision::Evaluate);
+
+    // Nothing in it names ours: another account's call on its own catalog.
+    let mut theirs = by_recipient;
+    theirs["detail"]["recipientAccountId"] = "210987654321".into();
+    assert_eq!(
+        classify(&theirs, me()).decision,
+        Decision::Skip(SkipReason::OtherAccount {
+            account: "210987654321".into()
+        })
+    );
+}
+
+#[test]
+fn the_loop_guard_trusts_only_the_functions_own_session() {
+    let own = event("put-by-guardrail-itself.json");
+    assert_eq!(
+        classify(&own, me()).decision,
+        Decision::Skip(SkipReason::OwnWrite)
+    );
+
+    // Another session of the same role: another function created with it, or a person who
+    // may pass it. Evaluated like anyone else.
+    let mut other_session = own.clone();
+    other_session["detail"]["userIdentity"]["arn"] =
+        "arn:aws:sts::123456789012:assumed-role/glue-encryption-guardrail-GuardrailRole-1A2B3C4D5E6F/mallory"
+            .into();
+    assert_eq!(classify(&other_session, me()).decision, Decision::Evaluate);
+
+    // Without its own session configured, the guardrail evaluates its own writes too.
     let unconfigured = Whoami {
-        role_arn: None,
+        own_session_arn: None,
         ..me()
     };
-    assert_eq!(classify(&e, unconfigured).decision, Decision::Evaluate);
+    assert_eq!(classify(&own, unconfigured).decision, Decision::Evaluate);
 }
 
 #[test]

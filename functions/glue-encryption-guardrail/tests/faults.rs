@@ -37,7 +37,7 @@ use glue_encryption_guardrail::adapters::ssm::SsmParameters;
 use glue_encryption_guardrail::adapters::{
     ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, retry_config, timeout_config,
 };
-use glue_encryption_guardrail::audit::{AuditRecord, Outcome};
+use glue_encryption_guardrail::audit::{AuditRecord, Outcome, WriteStatus};
 use glue_encryption_guardrail::config::{
     Config, EnforcementMode, GUARDRAIL_ROLE_ARN, KMS_KEY_PARAMETER,
 };
@@ -440,15 +440,20 @@ fn healthy_ssm_and_kms() -> (aws_sdk_ssm::Client, aws_sdk_kms::Client) {
     (ssm, kms)
 }
 
-/// The one audit record, which must say `failed` with `code`.
+/// The one audit record, which must say `failed` with `code`, and that no write was sent.
 fn the_failure(audit: &MemoryAudit, code: &str) -> AuditRecord {
+    the_failed_write(audit, code, WriteStatus::NotAttempted)
+}
+
+/// The one audit record, which must say `failed` with `code`, and `write` of the write.
+fn the_failed_write(audit: &MemoryAudit, code: &str, write: WriteStatus) -> AuditRecord {
     let records = audit.records();
     assert_eq!(records.len(), 1, "exactly one audit record");
     let record = records.into_iter().next().unwrap();
     assert_eq!(record.outcome, Outcome::Failed);
     assert_eq!(record.reason_code, code);
     assert_eq!(record.error.as_ref().map(|e| e.code), Some(code));
-    assert!(!record.settings_written);
+    assert_eq!(record.write, write, "{code}");
     record
 }
 
@@ -498,7 +503,7 @@ async fn glue_throttling_and_5xx_on_put_are_retried_until_an_attempt_succeeds() 
         assert_eq!(flaky_put.num_calls(), MAX, "{name}: attempts");
         assert_eq!(aws.puts().len(), 1, "{name}: one Put operation");
         assert_eq!(record.outcome, Outcome::Remediated, "{name}");
-        assert!(record.settings_written);
+        assert_eq!(record.write, WriteStatus::Confirmed, "{name}");
         assert_eq!(aws.stored(), glue_compliant(), "{name}");
     }
 }
@@ -558,7 +563,13 @@ async fn glue_faults_on_put_that_outlast_the_retries_fail_the_invocation_transie
         assert_eq!(err.code(), code, "{name}");
         assert!(err.is_transient(), "{name}");
         assert!(err.to_string().contains(PUT), "{name}: {err}");
-        let record = the_failure(&audit, code);
+        // A throttled write was answered, so it changed nothing; after a server error Glue
+        // may have applied it.
+        let write = match code {
+            "aws_throttled" => WriteStatus::Refused,
+            _ => WriteStatus::Unknown,
+        };
+        let record = the_failed_write(&audit, code, write);
         assert_eq!(
             record.after, None,
             "{name}: no read-back after a failed write"
@@ -624,7 +635,7 @@ async fn a_denied_write_is_tried_once_and_names_the_missing_permission() {
             err.to_string().contains(&format!("needs {PUT}")),
             "{name}: {err}"
         );
-        let record = the_failure(&audit, "access_denied");
+        let record = the_failed_write(&audit, "access_denied", WriteStatus::Refused);
         assert!(record.reason.contains(PUT), "{name}");
         assert_eq!(aws.stored(), glue_disabled(), "{name}");
     }
@@ -757,7 +768,7 @@ async fn kms_unavailable_with_a_cold_cache_fails_and_writes_nothing() {
 }
 
 #[tokio::test]
-async fn ssm_and_kms_outages_within_the_cache_ttl_cost_nothing_and_fail_after_it() {
+async fn ssm_and_kms_outages_within_the_cache_ttl_cost_reads_nothing_and_block_every_write() {
     // given: SSM and KMS answer once, then are down for good
     let aws = MockGlue::with(glue_compliant());
     let put = aws.put_rule();
@@ -783,30 +794,38 @@ async fn ssm_and_kms_outages_within_the_cache_ttl_cost_nothing_and_fail_after_it
     let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
     let guardrail = real(glue, ssm, kms, &clock, &audit);
 
-    // when: a cold start caches the key, then both services go down and the catalog drifts
+    // when: a cold start caches the key, then both services go down
     let first = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
     assert_eq!(first.outcome, Outcome::Compliant);
-    *aws.stored.lock().unwrap() = glue_disabled();
     let second = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
 
-    // then: within the TTL the drift is fixed without asking SSM or KMS again
-    assert_eq!(second.outcome, Outcome::Remediated);
+    // then: within the TTL a compliant catalog is judged without asking SSM or KMS again
+    assert_eq!(second.outcome, Outcome::Compliant);
     assert_eq!((ssm_once.num_calls(), kms_once.num_calls()), (1, 1));
-    assert_eq!(put.num_calls(), 1);
 
-    // and after the TTL the outage fails the invocation, writing nothing
-    clock.advance(Duration::from_secs(301));
+    // but a drift is never fixed with a key nobody could check during the invocation
     *aws.stored.lock().unwrap() = glue_disabled();
     let err = guardrail
         .handle(&event(DRIFT), invocation())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "aws_server_error");
-    assert_eq!(ssm_once.num_calls(), 1 + MAX, "SSM retried, then given up");
-    assert_eq!(kms_once.num_calls(), 1);
-    assert_eq!(put.num_calls(), 1, "no write with an unchecked key");
+    assert!(err.to_string().contains("kms:DescribeKey"), "{err}");
+    assert_eq!(kms_once.num_calls(), 1 + MAX, "KMS retried, then given up");
+    assert_eq!(ssm_once.num_calls(), 1);
+    assert_eq!(put.num_calls(), 0, "no write with an unchecked key");
     assert_eq!(aws.stored(), glue_disabled());
-    assert_eq!(audit.records().len(), 3);
+
+    // and after the TTL the outage fails even a read-only evaluation
+    clock.advance(Duration::from_secs(301));
+    let err = guardrail
+        .handle(&event(DRIFT), invocation())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "aws_server_error");
+    assert_eq!(ssm_once.num_calls(), 1 + MAX, "SSM retried, then given up");
+    assert_eq!(put.num_calls(), 0);
+    assert_eq!(audit.records().len(), 4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -862,41 +881,63 @@ async fn the_write_carries_both_settings_and_the_key_arn_and_no_catalog_id() {
 }
 
 #[tokio::test]
-async fn the_write_keeps_the_service_role_mode_and_its_role() {
-    let role = "arn:aws:iam::123456789012:role/GlueKeyUser";
-    let mut before = glue_settings(
-        glue::CatalogEncryptionMode::Ssekmswithservicerole,
-        Some(OTHER_KEY),
-        true,
-        Some(OUR_KEY),
-    );
-    before.encryption_at_rest = Some(
-        glue::EncryptionAtRest::builder()
-            .catalog_encryption_mode(glue::CatalogEncryptionMode::Ssekmswithservicerole)
-            .sse_aws_kms_key_id(OTHER_KEY)
-            .catalog_encryption_service_role(role)
-            .build()
-            .unwrap(),
-    );
-    let aws = MockGlue::with(before);
-    let glue = client!(aws_sdk_glue, [&aws.get_rule(), &aws.put_rule()]);
-    let (ssm, kms) = healthy_ssm_and_kms();
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
+async fn the_write_names_a_service_role_only_when_one_is_configured() {
+    let configured = "arn:aws:iam::123456789012:role/GlueCatalogKeyUser";
+    let theirs = "arn:aws:iam::123456789012:role/SomeoneElse";
+    for (service_role, mode, role) in [
+        (None, glue::CatalogEncryptionMode::Ssekms, None),
+        (
+            Some(configured),
+            glue::CatalogEncryptionMode::Ssekmswithservicerole,
+            Some(configured),
+        ),
+    ] {
+        // given a catalog in service-role mode with a role of somebody else's choosing
+        let mut before = glue_compliant();
+        before.encryption_at_rest = Some(
+            glue::EncryptionAtRest::builder()
+                .catalog_encryption_mode(glue::CatalogEncryptionMode::Ssekmswithservicerole)
+                .sse_aws_kms_key_id(OUR_KEY)
+                .catalog_encryption_service_role(theirs)
+                .build()
+                .unwrap(),
+        );
+        let aws = MockGlue::with(before);
+        let glue = client!(aws_sdk_glue, [&aws.get_rule(), &aws.put_rule()]);
+        let (ssm, kms) = healthy_ssm_and_kms();
+        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
+        let config = Config {
+            catalog_service_role_arn: service_role.map(str::to_owned),
+            ..config()
+        };
+        let guardrail = Guardrail::new(
+            config,
+            REGION.into(),
+            GlueCatalog::new(glue),
+            SsmParameters::new(ssm),
+            KmsKeys::new(kms),
+            &clock,
+            &audit,
+        );
 
-    real(glue, ssm, kms, &clock, &audit)
-        .handle(&event(DRIFT), invocation())
-        .await
-        .unwrap();
+        // when
+        let record = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
 
-    let stored = aws.stored();
-    let at_rest = stored.encryption_at_rest().unwrap();
-    assert_eq!(
-        at_rest.catalog_encryption_mode(),
-        &glue::CatalogEncryptionMode::Ssekmswithservicerole
-    );
-    assert_eq!(at_rest.catalog_encryption_service_role(), Some(role));
-    assert_eq!(at_rest.sse_aws_kms_key_id(), Some(OUR_KEY));
-    assert!(stored.connection_password_encryption().is_some());
+        // then the role is the configured one, or none
+        assert_eq!(
+            record.violations,
+            [Violation::MetadataServiceRoleNotExpected],
+            "{service_role:?}"
+        );
+        let puts = aws.puts();
+        let at_rest = puts[0]
+            .data_catalog_encryption_settings()
+            .and_then(|s| s.encryption_at_rest())
+            .unwrap();
+        assert_eq!(at_rest.catalog_encryption_mode(), &mode);
+        assert_eq!(at_rest.catalog_encryption_service_role(), role);
+        assert_eq!(at_rest.sse_aws_kms_key_id(), Some(OUR_KEY));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1141,7 +1182,11 @@ async fn a_read_back_that_disagrees_is_reported_and_the_next_trigger_reconciles(
     assert!(err.to_string().contains("concurrently"), "{err}");
     let record = &audit.records()[0];
     assert_eq!(record.outcome, Outcome::Failed);
-    assert!(record.settings_written, "the record says a write happened");
+    assert_eq!(
+        record.write,
+        WriteStatus::Confirmed,
+        "the record says a write happened"
+    );
 
     // and the next trigger (Lambda's retry, or the writer's own event) reconciles
     let next = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
@@ -1223,7 +1268,8 @@ async fn a_glue_call_that_never_answers_times_out_is_retried_and_fails_transient
 #[test]
 fn the_sdk_time_budget_fits_inside_the_function_timeout() {
     // template.yaml gives the function 30 s. A remediation makes six sequential calls at most
-    // in the usual case (parameter, key, one alias, read, write, read back).
+    // (read, parameter, key, exemption, write, read back; warm, the key check replaces the
+    // parameter).
     const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
     assert!(ATTEMPT_TIMEOUT < OPERATION_TIMEOUT);
     const {

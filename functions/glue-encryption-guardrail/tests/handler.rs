@@ -2,11 +2,13 @@
 
 mod support;
 
-use glue_encryption_guardrail::audit::Outcome;
+use glue_encryption_guardrail::audit::{Outcome, WriteStatus, emf_document};
+use glue_encryption_guardrail::config::Config;
 use glue_encryption_guardrail::config::EnforcementMode::{Detect, Remediate};
 use glue_encryption_guardrail::core::policy::Violation;
 use glue_encryption_guardrail::core::settings::CatalogEncryptionMode;
-use glue_encryption_guardrail::error::GuardrailError;
+use glue_encryption_guardrail::error::{AwsError, AwsErrorKind, GuardrailError};
+use glue_encryption_guardrail::handler::{DEADLINE_MARGIN, Guardrail, Invocation};
 use std::time::Duration;
 use support::*;
 
@@ -26,7 +28,7 @@ async fn a_compliant_catalog_is_left_alone() {
     assert_eq!(record.outcome, Outcome::Compliant);
     assert!(record.violations.is_empty());
     assert!(world.catalog.puts().is_empty());
-    assert!(!record.settings_written);
+    assert_eq!(record.write, WriteStatus::NotAttempted);
     assert_eq!(world.audit.records(), vec![record]);
 }
 
@@ -88,9 +90,25 @@ async fn every_kind_of_drift_is_written_back_with_the_key_arn() {
         (
             settings("SSE-KMS", Some("alias/aws/glue"), true, None),
             vec![
-                Violation::MetadataKeyNotExpected,
+                Violation::MetadataKeyNotPinned,
                 Violation::PasswordKeyMissing,
             ],
+        ),
+        (
+            settings("SSE-KMS", Some(OUR_ALIAS), true, Some(OUR_ALIAS)),
+            vec![
+                Violation::MetadataKeyNotPinned,
+                Violation::PasswordKeyNotPinned,
+            ],
+        ),
+        (
+            settings(
+                "SSE-KMS-WITH-SERVICE-ROLE",
+                Some(OUR_KEY),
+                true,
+                Some(OUR_KEY),
+            ),
+            vec![Violation::MetadataServiceRoleNotExpected],
         ),
         (
             settings("sse-kms", Some(OUR_KEY), true, Some(OUR_KEY)),
@@ -111,46 +129,106 @@ async fn every_kind_of_drift_is_written_back_with_the_key_arn() {
 }
 
 #[tokio::test]
-async fn keys_named_by_id_or_alias_of_our_key_are_compliant() {
-    for named in [OUR_KEY_ID, OUR_ALIAS] {
-        let world = World::new(settings("SSE-KMS", Some(named), true, Some(named)));
-        let record = world
-            .guardrail(Remediate)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap();
-        assert_eq!(record.outcome, Outcome::Compliant, "{named}");
-        assert!(world.catalog.puts().is_empty());
-    }
+async fn our_key_named_by_its_bare_id_is_compliant() {
+    let world = World::new(settings(
+        "SSE-KMS",
+        Some(OUR_KEY_ID),
+        true,
+        Some(OUR_KEY_ID),
+    ));
+    let record = world
+        .guardrail(Remediate)
+        .handle(&event(DRIFT), invocation())
+        .await
+        .unwrap();
+    assert_eq!(record.outcome, Outcome::Compliant);
+    assert!(world.catalog.puts().is_empty());
 }
 
+/// `kms:UpdateAlias` can re-point an alias without any Glue event: a catalog that names our key
+/// by an alias is not pinned to it, and is written back with the ARN. The alias, a string chosen
+/// by whoever changed the catalog, is never looked up.
 #[tokio::test]
-async fn the_service_role_mode_is_kept_with_its_role() {
-    let mut before = settings(
-        "SSE-KMS-WITH-SERVICE-ROLE",
-        Some(OTHER_KEY),
-        true,
-        Some(OUR_KEY),
-    );
-    before.encryption_at_rest.catalog_encryption_service_role =
-        Some("arn:aws:iam::123456789012:role/GlueKeyUser".into());
-    let world = World::new(before);
-    world
+async fn an_alias_of_our_key_in_the_catalog_is_drift_and_never_looked_up() {
+    let world = World::new(settings("SSE-KMS", Some(OUR_ALIAS), true, Some(OUR_ALIAS)));
+    let record = world
         .guardrail(Remediate)
         .handle(&event(DRIFT), invocation())
         .await
         .unwrap();
 
-    let written = &world.catalog.puts()[0].encryption_at_rest;
+    assert_eq!(record.outcome, Outcome::Remediated);
     assert_eq!(
-        written.catalog_encryption_mode,
-        CatalogEncryptionMode::SseKmsWithServiceRole
+        record.violations,
+        [
+            Violation::MetadataKeyNotPinned,
+            Violation::PasswordKeyNotPinned
+        ]
     );
+    assert_eq!(world.catalog.puts(), vec![compliant()]);
     assert_eq!(
-        written.catalog_encryption_service_role.as_deref(),
-        Some("arn:aws:iam::123456789012:role/GlueKeyUser")
+        *world.keys.calls.lock().unwrap(),
+        [OUR_KEY],
+        "only the parameter's key is described"
     );
-    assert_eq!(written.sse_aws_kms_key_id.as_deref(), Some(OUR_KEY));
+}
+
+/// The catalog's mode is configuration, not something the guardrail keeps from the drift.
+#[tokio::test]
+async fn the_service_role_mode_is_required_only_when_configured() {
+    const ROLE: &str = "arn:aws:iam::123456789012:role/GlueCatalogKeyUser";
+    let in_role_mode = |role: &str| {
+        let mut s = compliant();
+        s.encryption_at_rest.catalog_encryption_mode = CatalogEncryptionMode::SseKmsWithServiceRole;
+        s.encryption_at_rest.catalog_encryption_service_role = Some(role.into());
+        s
+    };
+    let cases = [
+        // (configured role, catalog before, violations, settings written)
+        (None, compliant(), vec![], None),
+        (
+            None,
+            in_role_mode(ROLE),
+            vec![Violation::MetadataServiceRoleNotExpected],
+            Some(compliant()),
+        ),
+        (Some(ROLE), in_role_mode(ROLE), vec![], None),
+        (
+            Some(ROLE),
+            compliant(),
+            vec![Violation::MetadataServiceRoleNotExpected],
+            Some(in_role_mode(ROLE)),
+        ),
+        (
+            Some(ROLE),
+            in_role_mode("arn:aws:iam::123456789012:role/SomeoneElse"),
+            vec![Violation::MetadataServiceRoleNotExpected],
+            Some(in_role_mode(ROLE)),
+        ),
+    ];
+    for (configured, before, violations, written) in cases {
+        let world = World::new(before.clone());
+        let config = Config {
+            catalog_service_role_arn: configured.map(str::to_owned),
+            ..deployed_config()
+        };
+        let guardrail = Guardrail::new(
+            config,
+            REGION.into(),
+            &world.catalog,
+            &world.parameters,
+            &world.keys,
+            &world.clock,
+            &world.audit,
+        );
+        let record = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
+        assert_eq!(record.violations, violations, "{configured:?} {before:?}");
+        assert_eq!(
+            world.catalog.puts(),
+            written.into_iter().collect::<Vec<_>>(),
+            "{configured:?} {before:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -350,7 +428,7 @@ async fn a_concurrent_writer_is_reported_as_such() {
     );
     assert!(err.is_transient());
     let record = &world.audit.records()[0];
-    assert!(record.settings_written);
+    assert_eq!(record.write, WriteStatus::Confirmed);
     assert_eq!(
         record.after,
         Some(settings("SSE-KMS", Some(OTHER_KEY), true, Some(OUR_KEY)))
@@ -358,7 +436,7 @@ async fn a_concurrent_writer_is_reported_as_such() {
 }
 
 #[tokio::test]
-async fn warm_invocations_cost_one_call_when_compliant_and_three_when_drifted() {
+async fn warm_invocations_cost_one_call_when_compliant_and_four_when_drifted() {
     let world = World::new(compliant());
     let guardrail = world.guardrail(Remediate);
     guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
@@ -369,9 +447,96 @@ async fn warm_invocations_cost_one_call_when_compliant_and_three_when_drifted() 
 
     *world.catalog.settings.lock().unwrap() = Some(settings("DISABLED", None, false, None));
     guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
-    assert_eq!(world.aws_calls(), 7, "warm drift: read, write, read back");
+    assert_eq!(
+        world.aws_calls(),
+        8,
+        "warm drift: read, key check, write, read back"
+    );
+    assert_eq!(world.keys.calls(), 2, "the key was described again");
 }
 
+#[tokio::test]
+async fn a_cold_drift_writes_with_the_key_it_just_checked_without_a_second_look() {
+    let world = World::new(settings("DISABLED", None, false, None));
+    world
+        .guardrail(Remediate)
+        .handle(&event(DRIFT), invocation())
+        .await
+        .unwrap();
+    assert_eq!(
+        world.aws_calls(),
+        5,
+        "read, parameter, key, write, read back"
+    );
+    assert_eq!(world.keys.calls(), 1);
+}
+
+/// The cache may hold a key that was disabled or scheduled for deletion since it was checked.
+#[tokio::test]
+async fn a_key_disabled_since_it_was_cached_is_never_written() {
+    for state in ["Disabled", "PendingDeletion"] {
+        // given a warm cache that says the key is usable
+        let world = World::new(compliant());
+        let guardrail = world.guardrail(Remediate);
+        guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
+
+        // when the key is disabled, and then the catalog drifts
+        let mut disabled = key(OUR_KEY);
+        disabled.state = state.into();
+        world.keys.add(&[OUR_KEY], disabled);
+        *world.catalog.settings.lock().unwrap() = Some(settings("DISABLED", None, false, None));
+        let err = guardrail
+            .handle(&event(DRIFT), invocation())
+            .await
+            .unwrap_err();
+
+        // then nothing is written, the failure names the key's state, and the next invocation
+        // asks SSM and KMS again rather than trust the cache
+        assert_eq!(err.code(), "key_not_enabled", "{state}");
+        assert!(err.to_string().contains(state), "{err}");
+        assert!(world.catalog.puts().is_empty(), "{state}");
+        let record = world.audit.records().pop().unwrap();
+        assert_eq!(record.write, WriteStatus::NotAttempted);
+        let parameter_reads = world.parameters.calls();
+        let _ = guardrail.handle(&event(DRIFT), invocation()).await;
+        assert_eq!(world.parameters.calls(), parameter_reads + 1, "{state}");
+    }
+}
+
+/// A write that got no answer may still have been applied: the record says so, and the metric
+/// counts it, rather than claim nothing was written.
+#[tokio::test]
+async fn a_write_that_got_no_answer_is_recorded_as_unknown() {
+    let cases = [
+        (AwsErrorKind::Timeout, WriteStatus::Unknown),
+        (AwsErrorKind::Unreachable, WriteStatus::Unknown),
+        (AwsErrorKind::ServerError, WriteStatus::Unknown),
+        (AwsErrorKind::Throttled, WriteStatus::Refused),
+        (AwsErrorKind::AccessDenied, WriteStatus::Refused),
+        (AwsErrorKind::Rejected, WriteStatus::Refused),
+    ];
+    for (kind, write) in cases {
+        let world = World::new(settings("DISABLED", None, false, None));
+        *world.catalog.put_error.lock().unwrap() = Some(AwsError {
+            kind,
+            ..denied("glue:PutDataCatalogEncryptionSettings")
+        });
+        world
+            .guardrail(Remediate)
+            .handle(&event(DRIFT), invocation())
+            .await
+            .unwrap_err();
+        let record = world.audit.records().pop().unwrap();
+        assert_eq!(record.write, write, "{kind:?}");
+        let doc = emf_document(&record, 0);
+        assert_eq!(
+            doc["WritesUnknown"],
+            u8::from(write == WriteStatus::Unknown),
+            "{kind:?}"
+        );
+        assert_eq!(doc["RemediationFailures"], 1, "{kind:?}");
+    }
+}
 #[tokio::test]
 async fn a_changed_parameter_takes_effect_after_the_ttl() {
     let world = World::new(compliant());
@@ -468,10 +633,11 @@ async fn the_audit_record_serializes_with_its_documented_fields() {
     assert_eq!(json["enforcement_mode"], "remediate");
 }
 
-/// A catalog whose reads take `delay`.
+/// A catalog whose reads take `delay`, and whose writes take `put_delay`.
 struct SlowCatalog {
     inner: FakeCatalog,
     delay: Duration,
+    put_delay: Duration,
 }
 
 impl glue_encryption_guardrail::ports::CatalogStore for SlowCatalog {
@@ -488,6 +654,7 @@ impl glue_encryption_guardrail::ports::CatalogStore for SlowCatalog {
         &self,
         settings: &glue_encryption_guardrail::core::settings::CatalogSettings,
     ) -> Result<(), glue_encryption_guardrail::error::AwsError> {
+        tokio::time::sleep(self.put_delay).await;
         self.inner.put_settings(settings).await
     }
 }
@@ -495,16 +662,13 @@ impl glue_encryption_guardrail::ports::CatalogStore for SlowCatalog {
 #[tokio::test]
 async fn an_invocation_that_runs_out_of_time_still_ends_in_its_record() {
     // given a catalog read slower than the time left before Lambda's deadline
-    use glue_encryption_guardrail::handler::{DEADLINE_MARGIN, Guardrail, Invocation};
     let world = World::new(settings("DISABLED", None, false, None));
     let slow = SlowCatalog {
         inner: FakeCatalog::with(settings("DISABLED", None, false, None)),
         delay: Duration::from_millis(500),
+        put_delay: Duration::ZERO,
     };
-    let config = glue_encryption_guardrail::config::Config {
-        guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
-        ..glue_encryption_guardrail::config::Config::new(PARAMETER)
-    };
+    let config = deployed_config();
     let guardrail = Guardrail::new(
         config,
         REGION.into(),
@@ -543,4 +707,146 @@ async fn an_invocation_that_runs_out_of_time_still_ends_in_its_record() {
     };
     let record = guardrail.handle(&event(DRIFT), roomy).await.unwrap();
     assert_eq!(record.outcome, Outcome::Remediated);
+}
+
+#[tokio::test]
+async fn a_write_the_deadline_interrupts_is_recorded_as_unknown() {
+    // given a write slower than the time left before Lambda's deadline
+    let world = World::new(settings("DISABLED", None, false, None));
+    let slow = SlowCatalog {
+        inner: FakeCatalog::with(settings("DISABLED", None, false, None)),
+        delay: Duration::ZERO,
+        put_delay: Duration::from_millis(500),
+    };
+    let guardrail = Guardrail::new(
+        deployed_config(),
+        REGION.into(),
+        &slow,
+        &world.parameters,
+        &world.keys,
+        &world.clock,
+        &world.audit,
+    );
+    let invocation = Invocation {
+        time_left: Some(DEADLINE_MARGIN + Duration::from_millis(50)),
+        ..invocation()
+    };
+
+    // when the deadline cuts the write short
+    let err = guardrail
+        .handle(&event(DRIFT), invocation)
+        .await
+        .unwrap_err();
+
+    // then the record says the write was sent and may have landed
+    assert_eq!(err.code(), "out_of_time");
+    let record = world.audit.records().pop().unwrap();
+    assert_eq!(record.write, WriteStatus::Unknown);
+    assert_eq!(emf_document(&record, 0)["WritesUnknown"], 1);
+}
+
+/// Lambda retries a failed asynchronous invocation twice. A failure no retry can fix would then
+/// be recorded and notified three times; it ends in its record instead, and only failures a
+/// retry can fix are returned to Lambda as errors.
+#[tokio::test]
+async fn only_failures_a_retry_can_fix_are_returned_to_lambda_as_errors() {
+    // a missing parameter: recorded, not retried
+    let world = World::new(settings("DISABLED", None, false, None));
+    world.parameters.values.lock().unwrap().clear();
+    let record = world
+        .guardrail(Remediate)
+        .invoke(&event(DRIFT), invocation())
+        .await
+        .unwrap();
+    assert_eq!(
+        (record.outcome, record.reason_code),
+        (Outcome::Failed, "parameter_not_found")
+    );
+    assert_eq!(emf_document(&record, 0)["Failures"], 1);
+
+    // a denied write: recorded, not retried
+    let world = World::new(settings("DISABLED", None, false, None));
+    *world.catalog.put_error.lock().unwrap() =
+        Some(denied("glue:PutDataCatalogEncryptionSettings"));
+    let record = world
+        .guardrail(Remediate)
+        .invoke(&event(DRIFT), invocation())
+        .await
+        .unwrap();
+    assert_eq!(record.reason_code, "access_denied");
+
+    // throttling: returned, so that Lambda retries it
+    let world = World::new(compliant());
+    world
+        .catalog
+        .get_errors
+        .lock()
+        .unwrap()
+        .push_back(throttled("glue:GetDataCatalogEncryptionSettings"));
+    let err = world
+        .guardrail(Remediate)
+        .invoke(&event(DRIFT), invocation())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "aws_throttled");
+    assert_eq!(world.audit.records().len(), 1, "recorded all the same");
+}
+
+#[tokio::test]
+async fn another_session_of_the_guardrails_role_is_evaluated_like_anyone() {
+    // given a catalog switched off by some other session of the execution role
+    let world = World::new(settings("DISABLED", None, false, None));
+    let mut e = event("put-by-guardrail-itself.json");
+    e["detail"]["userIdentity"]["arn"] =
+        "arn:aws:sts::123456789012:assumed-role/glue-encryption-guardrail-GuardrailRole-1A2B3C4D5E6F/mallory"
+            .into();
+
+    // when its event comes in
+    let record = world
+        .guardrail(Remediate)
+        .handle(&e, invocation())
+        .await
+        .unwrap();
+
+    // then it is fixed, and the record names that session as the caller
+    assert_eq!(record.outcome, Outcome::Remediated);
+    assert_eq!(world.catalog.current(), compliant());
+    assert!(
+        record
+            .trigger
+            .caller_arn
+            .as_deref()
+            .is_some_and(|c| c.ends_with("/mallory"))
+    );
+}
+
+#[tokio::test]
+async fn without_its_own_session_the_guardrail_evaluates_its_own_write_for_one_read() {
+    // given a guardrail that does not know its function name (outside Lambda), warm
+    let world = World::new(compliant());
+    let config = Config {
+        function_name: None,
+        ..deployed_config()
+    };
+    let guardrail = Guardrail::new(
+        config,
+        REGION.into(),
+        &world.catalog,
+        &world.parameters,
+        &world.keys,
+        &world.clock,
+        &world.audit,
+    );
+    guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
+    let before = world.aws_calls();
+
+    // when its own write comes back
+    let record = guardrail
+        .handle(&event("put-by-guardrail-itself.json"), invocation())
+        .await
+        .unwrap();
+
+    // then it is evaluated, found compliant, and costs one read
+    assert_eq!(record.outcome, Outcome::Compliant);
+    assert_eq!(world.aws_calls() - before, 1);
 }

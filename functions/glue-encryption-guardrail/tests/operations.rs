@@ -6,6 +6,7 @@ mod support;
 
 use glue_encryption_guardrail::audit::{Notification, Outcome, emf_document};
 use glue_encryption_guardrail::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::core::exemption::ExemptionState;
 use glue_encryption_guardrail::error::AwsError;
 use glue_encryption_guardrail::handler::Guardrail;
 use glue_encryption_guardrail::keys::Clock;
@@ -66,9 +67,8 @@ fn guardrail<'a>(
 ) -> Guardrail<&'a FakeCatalog, &'a FakeParameters, &'a FakeKeys, &'a MemoryAudit, &'a FixedClock> {
     let config = Config {
         enforcement_mode: mode,
-        guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
         exemption_parameter: Some(EXEMPTION.into()),
-        ..Config::new(PARAMETER)
+        ..deployed_config()
     };
     Guardrail::new(
         config,
@@ -82,10 +82,21 @@ fn guardrail<'a>(
 }
 
 fn exempt_until(world: &World, expires: &str) {
-    world.parameters.values.lock().unwrap().insert(
-        EXEMPTION.into(),
-        format!(r#"{{"expires":"{expires}","reason":"catalog managed by the data platform's Terraform"}}"#),
+    set_exemption(
+        world,
+        &format!(
+            r#"{{"expires":"{expires}","reason":"catalog managed by the data platform's Terraform"}}"#
+        ),
     );
+}
+
+fn set_exemption(world: &World, value: &str) {
+    world
+        .parameters
+        .values
+        .lock()
+        .unwrap()
+        .insert(EXEMPTION.into(), value.into());
 }
 
 #[tokio::test]
@@ -122,32 +133,106 @@ async fn an_expired_exemption_stops_applying_by_itself() {
         .unwrap();
 
     assert_eq!(record.outcome, Outcome::Remediated);
-    assert_eq!(
-        record.exemption.map(|e| e.expires),
-        Some("2026-11-21T23:59:59Z".to_owned())
-    );
+    let exemption = record.exemption.unwrap();
+    assert_eq!(exemption.state, ExemptionState::Expired);
+    assert_eq!(exemption.expires.as_deref(), Some("2026-11-21T23:59:59Z"));
     assert_eq!(world.catalog.puts(), vec![compliant()]);
 }
 
+/// An exemption weakens the guardrail, so one it cannot trust does not hold: the catalog is
+/// remediated and the record says why the exemption was ignored.
 #[tokio::test]
-async fn a_malformed_exemption_fails_loudly_and_writes_nothing() {
+async fn an_exemption_that_is_malformed_too_long_or_unreadable_is_ignored_and_the_catalog_fixed() {
+    type Spoil = fn(&World);
+    let cases: [(&str, Spoil, &str); 4] = [
+        (
+            "malformed",
+            |w| set_exemption(w, "until further notice"),
+            "not \"none\" nor a JSON object",
+        ),
+        (
+            "no reason",
+            |w| set_exemption(w, r#"{"expires":"2026-12-01T00:00:00Z"}"#),
+            "\"reason\" is missing",
+        ),
+        (
+            "91 days",
+            |w| exempt_until(w, "2027-02-21T00:00:00Z"),
+            "more than 90 days from now",
+        ),
+        (
+            "unreadable",
+            |w| {
+                exempt_until(w, "2026-12-31T00:00:00Z");
+                *w.parameters.error.lock().unwrap() = Some(denied("ssm:GetParameter"));
+            },
+            "could not be read: ssm:GetParameter was denied",
+        ),
+    ];
+    for (name, spoil, problem) in cases {
+        // given a drifted catalog, a key already checked (so that only the exemption lookup
+        // meets the spoiled parameter store), and an exemption the guardrail cannot trust
+        let world = World::new(compliant());
+        let clock = FixedClock(Instant::now());
+        let g = guardrail(&world, &clock, EnforcementMode::Remediate);
+        g.handle(&event(DRIFT), invocation()).await.unwrap();
+        *world.catalog.settings.lock().unwrap() = Some(settings("DISABLED", None, false, None));
+        spoil(&world);
+
+        // when the drift comes in
+        let record = g.handle(&event(DRIFT), invocation()).await.unwrap();
+
+        // then the catalog is fixed, and the record says the exemption was ignored and why
+        assert_eq!(record.outcome, Outcome::Remediated, "{name}");
+        assert_eq!(world.catalog.puts(), vec![compliant()], "{name}");
+        let exemption = record.exemption.clone().unwrap();
+        assert_eq!(exemption.state, ExemptionState::Ignored, "{name}");
+        let found = exemption.problem.unwrap_or_default();
+        assert!(found.contains(problem), "{name}: {found}");
+        assert!(
+            record.reason.contains("the exemption was ignored"),
+            "{name}: {}",
+            record.reason
+        );
+        let m = metrics(&emf_document(&record, 0));
+        assert_eq!(value(&m, "ExemptionsIgnored"), Some(1), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn the_stacks_none_means_no_exemption() {
     let world = World::new(settings("DISABLED", None, false, None));
-    world
-        .parameters
-        .values
-        .lock()
-        .unwrap()
-        .insert(EXEMPTION.into(), "until further notice".into());
+    set_exemption(&world, "none");
     let clock = FixedClock(Instant::now());
 
-    let err = guardrail(&world, &clock, EnforcementMode::Remediate)
+    let record = guardrail(&world, &clock, EnforcementMode::Remediate)
         .handle(&event(DRIFT), invocation())
         .await
-        .unwrap_err();
+        .unwrap();
 
-    assert_eq!(err.code(), "exemption_malformed");
-    assert!(err.to_string().contains(EXEMPTION));
-    assert!(world.catalog.puts().is_empty());
+    assert_eq!(record.outcome, Outcome::Remediated);
+    assert_eq!(record.exemption, None);
+    assert!(!record.reason.contains("exemption"), "{}", record.reason);
+}
+
+#[tokio::test]
+async fn exempt_drift_is_notified_like_detected_drift() {
+    let world = World::new(settings("DISABLED", None, false, None));
+    exempt_until(&world, "2026-12-31T00:00:00Z");
+    let clock = FixedClock(Instant::now());
+    let notifier = RecordingNotifier::default();
+    let g = guardrail(&world, &clock, EnforcementMode::Remediate).with_notifier(notifier.clone());
+
+    let record = g.handle(&event(DRIFT), invocation()).await.unwrap();
+
+    assert_eq!(record.outcome, Outcome::Exempt);
+    assert_eq!(record.notification, Notification::Sent);
+    let sent = notifier.sent.lock().unwrap().clone();
+    assert_eq!(
+        sent.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+        ["Glue Data Catalog 123456789012 (us-east-1): encryption drift on an exempt catalog"]
+    );
+    assert!(sent[0].1.contains("Terraform"), "{}", sent[0].1);
 }
 
 #[tokio::test]
@@ -358,7 +443,7 @@ async fn skips_are_counted_by_reason_and_failures_by_kind() {
 #[tokio::test]
 async fn exemptions_are_counted() {
     let world = World::new(settings("DISABLED", None, false, None));
-    exempt_until(&world, "2030-01-01T00:00:00Z");
+    exempt_until(&world, "2026-12-31T00:00:00Z");
     let clock = FixedClock(Instant::now());
     let record = guardrail(&world, &clock, EnforcementMode::Remediate)
         .handle(&event(DRIFT), invocation())
@@ -366,5 +451,6 @@ async fn exemptions_are_counted() {
         .unwrap();
     let m = metrics(&emf_document(&record, 0));
     assert_eq!(value(&m, "Exemptions"), Some(1));
+    assert_eq!(value(&m, "ExemptionsIgnored"), Some(0));
     assert_eq!(value(&m, "DriftFound"), Some(1));
 }

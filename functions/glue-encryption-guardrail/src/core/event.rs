@@ -41,8 +41,9 @@ pub struct Detail {
     pub event_time: Option<String>,
     pub aws_region: Option<String>,
     pub recipient_account_id: Option<String>,
-    /// `errorCode`, whatever its JSON type: any non-null value means the call failed.
-    pub error_code: Option<Value>,
+    /// `errorCode`, as text whatever its JSON type; `None` when absent, null or empty. Any
+    /// other value means the call failed.
+    pub error_code: Option<String>,
     pub user_identity: Option<UserIdentity>,
     pub request_parameters: Option<RequestParameters>,
 }
@@ -126,7 +127,7 @@ impl Fields for Detail {
             "eventTime" => self.event_time = text(map)?,
             "awsRegion" => self.aws_region = text(map)?,
             "recipientAccountId" => self.recipient_account_id = text(map)?,
-            "errorCode" => self.error_code = map.next_value()?,
+            "errorCode" => self.error_code = map.next_value::<ErrorCode>()?.0,
             "userIdentity" => self.user_identity = object(map)?,
             "requestParameters" => self.request_parameters = object(map)?,
             _ => skip(map)?,
@@ -296,6 +297,60 @@ impl<'de, T: Readable> Visitor<'de> for LenientVisitor<T> {
     }
 }
 
+/// `errorCode`, read as text whatever its JSON type. An object or array is skipped, never
+/// built, so that no depth of nesting can fail the parse: the payload still ends in a record.
+struct ErrorCode(Option<String>);
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ErrorCodeVisitor)
+    }
+}
+
+struct ErrorCodeVisitor;
+
+impl<'de> Visitor<'de> for ErrorCodeVisitor {
+    type Value = ErrorCode;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(ErrorCode((!v.is_empty()).then(|| v.to_owned())))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(ErrorCode(Some(v.to_string())))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(ErrorCode(Some(v.to_string())))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(ErrorCode(Some(v.to_string())))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(ErrorCode(Some(v.to_string())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(ErrorCode(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(ErrorCode(Some("(an object)".into())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ErrorCode(Some("(an array)".into())))
+    }
+}
+
 /// An object key, borrowed from the input unless it holds escapes.
 struct Key<'de>(Cow<'de, str>);
 
@@ -385,7 +440,7 @@ mod tests {
         assert_eq!(detail.event_name, None);
         assert_eq!(detail.user_identity, None);
         assert_eq!(detail.request_parameters, None);
-        assert_eq!(detail.error_code, Some(json!(403)));
+        assert_eq!(detail.error_code.as_deref(), Some("403"));
     }
 
     #[test]
@@ -417,6 +472,24 @@ mod tests {
         let event = TriggerEvent::from_slice(bytes).unwrap();
         assert_eq!(event.source.as_deref(), Some("aws.glue"));
         assert_eq!(event.detail.unwrap().event_name.as_deref(), Some("a\"b"));
+    }
+
+    #[test]
+    fn an_error_code_nested_past_any_depth_limit_still_reads() {
+        let depth = 100_000;
+        let bytes = format!(
+            r#"{{"source":"aws.glue","detail":{{"eventName":"X","errorCode":{}1{}}}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert!(
+            serde_json::from_str::<Value>(&bytes).is_err(),
+            "too deep for a Value"
+        );
+        let event = TriggerEvent::from_slice(bytes.as_bytes()).unwrap();
+        let detail = event.detail.unwrap();
+        assert_eq!(detail.event_name.as_deref(), Some("X"));
+        assert_eq!(detail.error_code.as_deref(), Some("(an array)"));
     }
 
     #[test]

@@ -1,161 +1,230 @@
 //! Pure core: an operator's exemption of this account and region from remediation.
 //!
-//! An exemption is a small JSON document, `{"expires": "2027-01-31T00:00:00Z", "reason": "…"}`,
-//! kept in an SSM parameter of the stack's. While it is in force the guardrail still evaluates
-//! and reports the catalog, but never writes it; once `expires` has passed, it stops applying by
-//! itself. Both fields are required, so that every exemption says why and for how long.
+//! The stack owns an SSM parameter that holds `none` until an operator puts a small JSON document
+//! in it, `{"expires": "2027-01-31T00:00:00Z", "reason": "…"}`. While that is in force the
+//! guardrail still evaluates and reports the catalog, but never writes it; once `expires` has
+//! passed, it stops applying by itself. Both fields are required, so that every exemption says
+//! why and for how long, and `expires` may lie at most `EXEMPTION_MAX_DAYS` ahead.
+//!
+//! An exemption weakens the guardrail, so it fails closed: one that is malformed, too long, or
+//! cannot be read is ignored, the catalog is remediated, and the record says why.
 
 use serde::Serialize;
 
-/// A parsed exemption.
+/// The value that means "no exemption": what the stack puts in the parameter.
+pub const NO_EXEMPTION: &str = "none";
+
+/// What the exemption parameter said, as far as the guardrail is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExemptionState {
+    /// In force: the catalog is reported, not written.
+    Active,
+    /// Its time has passed: it no longer applies.
+    Expired,
+    /// Malformed, too long or unreadable: it does not apply, and `problem` says why.
+    Ignored,
+}
+
+/// An exemption as the audit record shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Exemption {
-    /// As the operator wrote it (RFC 3339, UTC).
-    pub expires: String,
-    pub reason: String,
-    /// Seconds since the Unix epoch.
-    #[serde(skip)]
-    pub expires_at: u64,
+    pub state: ExemptionState,
+    /// As the operator wrote it, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Why it was ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 impl Exemption {
-    /// Parses the parameter's value, or says what is wrong with it.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        #[derive(serde::Deserialize)]
-        struct Raw {
-            expires: Option<String>,
-            reason: Option<String>,
+    /// An exemption that does not apply, for `problem`.
+    pub fn ignored(problem: String) -> Self {
+        Self {
+            state: ExemptionState::Ignored,
+            expires: None,
+            reason: None,
+            problem: Some(problem),
         }
-        let raw: Raw = serde_json::from_str(text)
-            .map_err(|e| format!("not a JSON object with \"expires\" and \"reason\": {e}"))?;
-        let expires = raw.expires.ok_or("\"expires\" is missing")?;
-        let reason = raw
-            .reason
-            .filter(|r| !r.trim().is_empty())
-            .ok_or("\"reason\" is missing or empty")?;
-        let expires_at = parse_utc(&expires).ok_or_else(|| {
-            format!("\"expires\" is {expires:?}, not a UTC time like 2027-01-31T00:00:00Z")
+    }
+
+    /// Whether it keeps the guardrail from writing.
+    pub fn is_active(&self) -> bool {
+        self.state == ExemptionState::Active
+    }
+}
+
+/// Judges the parameter's value at `now` (seconds since the Unix epoch): `None` when it holds
+/// [`NO_EXEMPTION`], otherwise what the exemption is worth.
+pub fn assess(text: &str, now: u64, max_days: u32) -> Option<Exemption> {
+    let text = text.trim();
+    if text == NO_EXEMPTION {
+        return None;
+    }
+    let (expires, reason, expires_at) = match parse(text) {
+        Ok(parsed) => parsed,
+        Err(problem) => return Some(Exemption::ignored(problem)),
+    };
+    let latest = now.saturating_add(u64::from(max_days) * 86_400);
+    let (state, problem) = if expires_at > latest {
+        (
+            ExemptionState::Ignored,
+            Some(format!(
+                "\"expires\" is {expires}, more than {max_days} days from now \
+                 (EXEMPTION_MAX_DAYS); an exemption must be renewed, not open-ended"
+            )),
+        )
+    } else if expires_at <= now {
+        (ExemptionState::Expired, None)
+    } else {
+        (ExemptionState::Active, None)
+    };
+    Some(Exemption {
+        state,
+        expires: Some(expires),
+        reason: Some(reason),
+        problem,
+    })
+}
+
+/// `expires`, `reason` and the expiry in seconds since the Unix epoch, or what is wrong.
+fn parse(text: &str) -> Result<(String, String, u64), String> {
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        expires: Option<String>,
+        reason: Option<String>,
+    }
+    let raw: Raw = serde_json::from_str(text).map_err(|e| {
+        format!("not {NO_EXEMPTION:?} nor a JSON object with \"expires\" and \"reason\": {e}")
+    })?;
+    let expires = raw.expires.ok_or("\"expires\" is missing")?;
+    let reason = raw
+        .reason
+        .filter(|r| !r.trim().is_empty())
+        .ok_or("\"reason\" is missing or empty")?;
+    // RFC 3339 with an explicit offset (`Z` or `+01:00`): a time without one is ambiguous.
+    let expires_at = expires
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .and_then(|t| u64::try_from(t.as_second()).ok())
+        .ok_or_else(|| {
+            format!("\"expires\" is {expires:?}, not an RFC 3339 time like 2027-01-31T00:00:00Z")
         })?;
-        Ok(Self {
-            expires,
-            reason,
-            expires_at,
-        })
-    }
-
-    /// Whether the exemption is still in force at `now` (seconds since the Unix epoch).
-    pub fn is_active(&self, now: u64) -> bool {
-        now < self.expires_at
-    }
-}
-
-/// Parses `YYYY-MM-DDTHH:MM:SSZ` (fractional seconds allowed) into seconds since the epoch.
-fn parse_utc(text: &str) -> Option<u64> {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u64> {
-        let part = text.get(range)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    let shape = b.len() >= 20
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && matches!(b[10], b'T' | b't')
-        && b[13] == b':'
-        && b[16] == b':'
-        && matches!(b[b.len() - 1], b'Z' | b'z');
-    if !shape {
-        return None;
-    }
-    let fraction = b.get(20..b.len() - 1).unwrap_or_default();
-    if b.len() > 20
-        && (b[19] != b'.' || fraction.is_empty() || !fraction.iter().all(u8::is_ascii_digit))
-    {
-        return None;
-    }
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if year < 1970 || day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    Some(days_since_epoch(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Days from 1970-01-01 to the given civil date (Howard Hinnant's algorithm).
-fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    Ok((expires, reason, expires_at))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn utc_times_parse_to_epoch_seconds() {
-        assert_eq!(parse_utc("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_utc("2000-03-01T00:00:00Z"), Some(951_868_800));
-        assert_eq!(parse_utc("2026-11-22T02:16:00Z"), Some(1_795_313_760));
-        assert_eq!(parse_utc("2024-02-29T23:59:59.999Z"), Some(1_709_251_199));
+    /// 2026-11-22T00:00:00Z.
+    const NOW: u64 = 1_795_305_600;
+
+    fn exemption(expires: &str) -> String {
+        format!(r#"{{"expires":"{expires}","reason":"Terraform owns it"}}"#)
+    }
+
+    fn state(text: &str) -> Option<ExemptionState> {
+        assess(text, NOW, 90).map(|e| e.state)
     }
 
     #[test]
-    fn malformed_times_are_refused() {
-        for text in [
-            "",
-            "2026-11-22",
-            "2026-11-22T02:16:00",
-            "2026-11-22T02:16:00+01:00",
-            "2026-13-01T00:00:00Z",
-            "2025-02-29T00:00:00Z",
-            "2026-11-22T24:00:00Z",
-            "1969-12-31T23:59:59Z",
-            "2026-1-22T02:16:00Z",
-            "2026-11-22T02:16:00.Z",
-        ] {
-            assert_eq!(parse_utc(text), None, "{text}");
-        }
+    fn none_means_no_exemption() {
+        assert_eq!(assess("none", NOW, 90), None);
+        assert_eq!(assess(" none\n", NOW, 90), None);
     }
 
     #[test]
-    fn an_exemption_needs_an_expiry_and_a_reason() {
-        let ok =
-            Exemption::parse(r#"{"expires":"2027-01-31T00:00:00Z","reason":"Terraform owns it"}"#);
+    fn an_exemption_applies_until_it_expires() {
         assert_eq!(
-            ok.as_ref().map(|e| e.reason.as_str()),
-            Ok("Terraform owns it")
+            state(&exemption("2026-11-22T00:00:01Z")),
+            Some(ExemptionState::Active)
         );
-        for bad in [
-            "",
-            "true",
-            r#"{"reason":"x"}"#,
-            r#"{"expires":"2027-01-31T00:00:00Z"}"#,
-            r#"{"expires":"2027-01-31T00:00:00Z","reason":" "}"#,
-            r#"{"expires":"next year","reason":"x"}"#,
-        ] {
-            assert!(Exemption::parse(bad).is_err(), "{bad}");
-        }
+        assert_eq!(
+            state(&exemption("2026-11-22T00:00:00Z")),
+            Some(ExemptionState::Expired)
+        );
+        let active = assess(&exemption("2026-12-31T00:00:00Z"), NOW, 90);
+        assert_eq!(
+            active.as_ref().and_then(|e| e.reason.as_deref()),
+            Some("Terraform owns it")
+        );
+        assert!(active.is_some_and(|e| e.is_active()));
     }
 
     #[test]
-    fn an_exemption_stops_applying_when_it_expires() {
-        let e = Exemption::parse(r#"{"expires":"1970-01-01T00:01:40Z","reason":"r"}"#).unwrap();
-        assert!(e.is_active(99));
-        assert!(!e.is_active(100));
+    fn offsets_and_fractions_are_understood() {
+        // 2026-11-22T01:00:00+01:00 is midnight UTC: expired at NOW.
+        assert_eq!(
+            state(&exemption("2026-11-22T01:00:00+01:00")),
+            Some(ExemptionState::Expired)
+        );
+        assert_eq!(
+            state(&exemption("2026-11-22T01:00:01.5+01:00")),
+            Some(ExemptionState::Active)
+        );
+    }
+
+    #[test]
+    fn an_exemption_longer_than_the_maximum_is_ignored() {
+        // 90 days after NOW is 2027-02-20T00:00:00Z.
+        assert_eq!(
+            state(&exemption("2027-02-20T00:00:00Z")),
+            Some(ExemptionState::Active)
+        );
+        let too_long = assess(&exemption("2027-02-20T00:00:01Z"), NOW, 90);
+        assert_eq!(
+            too_long.as_ref().map(|e| e.state),
+            Some(ExemptionState::Ignored)
+        );
+        assert!(
+            too_long
+                .and_then(|e| e.problem)
+                .is_some_and(|p| p.contains("more than 90 days"))
+        );
+        assert_eq!(
+            assess(&exemption("2027-11-22T00:00:00Z"), NOW, 365).map(|e| e.state),
+            Some(ExemptionState::Active)
+        );
+    }
+
+    #[test]
+    fn a_malformed_exemption_is_ignored_with_its_problem() {
+        for (text, problem) in [
+            ("", "JSON object"),
+            ("until further notice", "JSON object"),
+            ("true", "JSON object"),
+            (r#"{"reason":"x"}"#, "\"expires\" is missing"),
+            (r#"{"expires":"2026-12-01T00:00:00Z"}"#, "\"reason\""),
+            (
+                r#"{"expires":"2026-12-01T00:00:00Z","reason":" "}"#,
+                "\"reason\"",
+            ),
+            (r#"{"expires":"next year","reason":"x"}"#, "RFC 3339"),
+            (
+                r#"{"expires":"2026-12-01T00:00:00","reason":"x"}"#,
+                "RFC 3339",
+            ),
+            (
+                r#"{"expires":"2026-13-01T00:00:00Z","reason":"x"}"#,
+                "RFC 3339",
+            ),
+            (
+                r#"{"expires":"1969-12-31T23:59:59Z","reason":"x"}"#,
+                "RFC 3339",
+            ),
+        ] {
+            let assessed = assess(text, NOW, 90);
+            assert_eq!(
+                assessed.as_ref().map(|e| e.state),
+                Some(ExemptionState::Ignored),
+                "{text}"
+            );
+            let found = assessed.and_then(|e| e.problem).unwrap_or_default();
+            assert!(found.contains(problem), "{text}: {found}");
+        }
     }
 }

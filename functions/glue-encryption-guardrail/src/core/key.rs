@@ -3,8 +3,9 @@
 use serde::Serialize;
 use std::fmt;
 
-/// The four ways a KMS key can be named. Settings and the SSM parameter may hold any of them;
-/// keys are compared by the key ARN that `DescribeKey` resolves.
+/// The four ways a KMS key can be named. The SSM parameter may hold any of them (the guardrail
+/// resolves it with `DescribeKey` and writes the key ARN); the catalog's settings comply only
+/// with the two that cannot be re-pointed, see [`KeyNaming`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyReferenceKind {
     /// `arn:aws:kms:us-east-1:123456789012:key/1234abcd-…` (or `mrk-…`).
@@ -32,11 +33,6 @@ impl KeyReferenceKind {
             return is_alias_name(name).then_some(Self::AliasName);
         }
         is_key_id(reference).then_some(Self::KeyId)
-    }
-
-    /// Whether the name must be looked up before it can be compared with a key ARN.
-    pub fn is_alias(self) -> bool {
-        matches!(self, Self::AliasName | Self::AliasArn)
     }
 }
 
@@ -115,17 +111,29 @@ pub struct KeyDescription {
     pub manager: Option<String>,
 }
 
+/// How a key reference the catalog's settings hold relates to the expected key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyNaming {
+    /// The expected key, by its key ARN or bare key id: names that never change what they name.
+    Expected,
+    /// An alias (name or ARN). `kms:UpdateAlias` can re-point it at another key without any Glue
+    /// event, so it never pins the catalog to a key, whatever it points at today. The guardrail
+    /// never resolves it: a string chosen by whoever caused the drift is not looked up.
+    Alias,
+    /// Another key, or text that names no key.
+    Other,
+}
+
 impl KeyDescription {
-    /// Whether `reference` certainly names this key, certainly does not, or needs a lookup
-    /// (an alias, which only `DescribeKey` can resolve).
-    pub fn matches_without_lookup(&self, reference: &str) -> Option<bool> {
+    /// How `reference`, as the catalog's settings hold it, names this key. Decided from the text
+    /// alone, without a call.
+    pub fn naming(&self, reference: &str) -> KeyNaming {
         match KeyReferenceKind::of(reference) {
-            Some(KeyReferenceKind::KeyArn) => Some(reference == self.arn),
+            Some(KeyReferenceKind::KeyArn) if reference == self.arn => KeyNaming::Expected,
             // A bare key id means a key of the caller's own account and region.
-            Some(KeyReferenceKind::KeyId) => Some(reference == self.key_id),
-            Some(KeyReferenceKind::AliasName | KeyReferenceKind::AliasArn) => None,
-            // Text that names no key cannot be our key.
-            None => Some(false),
+            Some(KeyReferenceKind::KeyId) if reference == self.key_id => KeyNaming::Expected,
+            Some(KeyReferenceKind::AliasName | KeyReferenceKind::AliasArn) => KeyNaming::Alias,
+            _ => KeyNaming::Other,
         }
     }
 }
@@ -280,18 +288,31 @@ mod tests {
     }
 
     #[test]
-    fn only_aliases_need_a_lookup_to_compare() {
+    fn only_the_key_arn_or_id_of_the_expected_key_pins_it() {
         let key = usable_key();
-        assert_eq!(key.matches_without_lookup(ARN), Some(true));
-        assert_eq!(key.matches_without_lookup(ID), Some(true));
-        assert_eq!(
-            key.matches_without_lookup(
-                "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+        let cases = [
+            (ARN, KeyNaming::Expected),
+            (ID, KeyNaming::Expected),
+            (
+                "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+                KeyNaming::Other,
             ),
-            Some(false)
-        );
-        assert_eq!(key.matches_without_lookup("alias/aws/glue"), None);
-        assert_eq!(key.matches_without_lookup("garbage"), Some(false));
+            (
+                "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                KeyNaming::Other,
+            ),
+            ("alias/aws/glue", KeyNaming::Alias),
+            ("alias/guardrail", KeyNaming::Alias),
+            (
+                "arn:aws:kms:us-east-1:123456789012:alias/guardrail",
+                KeyNaming::Alias,
+            ),
+            ("garbage", KeyNaming::Other),
+            ("", KeyNaming::Other),
+        ];
+        for (reference, naming) in cases {
+            assert_eq!(key.naming(reference), naming, "{reference:?}");
+        }
     }
 
     #[test]

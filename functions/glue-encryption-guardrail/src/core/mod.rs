@@ -1,6 +1,8 @@
-//! Pure core: parse a trigger, evaluate settings against the policy, plan the remediation.
+//! Pure core: parse a trigger, evaluate settings against the policy, choose the action, plan the
+//! remediation.
 //! No I/O, no SDK types, no environment, no clock.
 
+pub mod action;
 pub mod event;
 pub mod exemption;
 pub mod key;

@@ -90,19 +90,6 @@ impl CatalogSettings {
             },
         }
     }
-
-    /// The key references these settings name, which the policy must resolve before it can
-    /// compare them with the expected key.
-    pub fn key_references(&self) -> impl Iterator<Item = &str> {
-        [
-            self.encryption_at_rest.sse_aws_kms_key_id.as_deref(),
-            self.connection_password_encryption
-                .aws_kms_key_id
-                .as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-    }
 }
 
 /// Treats an absent and an empty key id alike: both mean "no key named".

@@ -7,7 +7,6 @@
 
 use super::event::{AsTrigger, Detail};
 use serde::Serialize;
-use serde_json::Value;
 use std::fmt;
 
 /// The one API whose CloudTrail events the guardrail acts on.
@@ -22,8 +21,10 @@ const MAX_FIELD_BYTES: usize = 256;
 /// What the guardrail knows of itself when it classifies an event.
 #[derive(Debug, Clone, Copy)]
 pub struct Whoami<'a> {
-    /// The function's execution role; events caused by it are the guardrail's own writes.
-    pub role_arn: Option<&'a str>,
+    /// The function's own session, `arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/FUNCTION`:
+    /// events whose caller is exactly this session are the guardrail's own writes. Any other
+    /// session of the same role (another function, a person) is evaluated like anyone else.
+    pub own_session_arn: Option<&'a str>,
     /// The account the function runs in, when known.
     pub account: Option<&'a str>,
     /// The region the function runs in.
@@ -67,7 +68,7 @@ pub enum SkipReason {
     FailedCall { error_code: String },
     /// The guardrail's own write coming back as an event.
     OwnWrite,
-    /// The event or the request concerns another account's catalog.
+    /// Neither the request, the recipient nor the event's account is ours.
     OtherAccount { account: String },
     /// The event comes from another region.
     OtherRegion { region: String },
@@ -146,6 +147,7 @@ pub fn classify(event: &(impl AsTrigger + ?Sized), me: Whoami<'_>) -> Classified
     let at = |field: fn(&Detail) -> &Option<String>| detail.and_then(|d| field(d).as_deref());
     let identity = detail.and_then(|d| d.user_identity.as_ref());
     let issuer = identity.and_then(|i| i.session_issuer_arn.as_deref());
+    let caller = identity.and_then(|i| i.arn.as_deref());
 
     let source = event.source.as_deref().unwrap_or_default();
     let detail_type = event.detail_type.as_deref().unwrap_or_default();
@@ -159,13 +161,10 @@ pub fn classify(event: &(impl AsTrigger + ?Sized), me: Whoami<'_>) -> Classified
         (SCHEDULE_DETAIL_TYPE, "aws.events") => TriggerKind::Schedule,
         _ => TriggerKind::Other,
     };
-    let account = event
-        .account
-        .as_deref()
-        .or_else(|| at(|d| &d.recipient_account_id));
+    let recipient = at(|d| &d.recipient_account_id);
+    let account = event.account.as_deref().or(recipient);
     let region = event.region.as_deref().or_else(|| at(|d| &d.aws_region));
-    let caller_arn = identity
-        .and_then(|i| i.arn.as_deref())
+    let caller_arn = caller
         .or(issuer)
         .or_else(|| identity.and_then(|i| i.invoked_by.as_deref()));
 
@@ -190,15 +189,16 @@ pub fn classify(event: &(impl AsTrigger + ?Sized), me: Whoami<'_>) -> Classified
             source,
             detail_type,
             event_name,
-            account,
+            account: event.account.as_deref(),
+            recipient,
             region,
-            issuer,
+            caller,
             catalog_id: detail
                 .and_then(|d| d.request_parameters.as_ref())
                 .and_then(|r| r.catalog_id.as_deref()),
             error_code: error_code(detail),
         };
-        judge(&seen, me).map_or(Decision::Evaluate, Decision::Skip)
+        skip_reason(&seen, me).map_or(Decision::Evaluate, Decision::Skip)
     };
     Classified { summary, decision }
 }
@@ -209,19 +209,27 @@ struct Seen<'a> {
     source: &'a str,
     detail_type: &'a str,
     event_name: Option<&'a str>,
+    /// The envelope's `account`.
     account: Option<&'a str>,
+    /// `detail.recipientAccountId`: the account whose resources the call acted on.
+    recipient: Option<&'a str>,
     region: Option<&'a str>,
-    issuer: Option<&'a str>,
+    /// `detail.userIdentity.arn`.
+    caller: Option<&'a str>,
     catalog_id: Option<&'a str>,
     error_code: Option<String>,
 }
 
 /// The reasons to skip, cheapest and most certain first. The loop guard comes before anything
 /// else so that the guardrail's own writes cost nothing at all, whatever kind of event carries
-/// them: an event whose session issuer is the guardrail's role is never a reason to act.
-fn judge(seen: &Seen<'_>, me: Whoami<'_>) -> Option<SkipReason> {
+/// them: an event whose caller is the function's own session is never a reason to act.
+///
+/// A skip must be certain: reading our own catalog is cheap and safe, while a wrong skip leaves
+/// drift until the next scheduled tick. So an event is skipped as another account's only when
+/// nothing in it says it concerns ours.
+fn skip_reason(seen: &Seen<'_>, me: Whoami<'_>) -> Option<SkipReason> {
     let clipped = |value: &str| clip(Some(value)).unwrap_or_default();
-    if me.role_arn.is_some() && seen.issuer == me.role_arn {
+    if me.own_session_arn.is_some() && seen.caller == me.own_session_arn {
         return Some(SkipReason::OwnWrite);
     }
     match seen.kind {
@@ -239,27 +247,24 @@ fn judge(seen: &Seen<'_>, me: Whoami<'_>) -> Option<SkipReason> {
             }
             if let Some(error_code) = &seen.error_code {
                 return Some(SkipReason::FailedCall {
-                    error_code: error_code.clone(),
+                    error_code: clip(Some(error_code)).unwrap_or_default(),
                 });
             }
-            let owner = me.account.or(seen.account);
-            if let (Some(catalog_id), Some(owner)) = (seen.catalog_id, owner)
-                && !catalog_id.is_empty()
-                && catalog_id != owner
-            {
+            if let Some(theirs) = other_account(seen, me) {
                 return Some(SkipReason::OtherAccount {
-                    account: clipped(catalog_id),
+                    account: clipped(theirs),
                 });
             }
         }
-        TriggerKind::Schedule => {}
-    }
-    if let (Some(mine), Some(theirs)) = (me.account, seen.account)
-        && mine != theirs
-    {
-        return Some(SkipReason::OtherAccount {
-            account: clipped(theirs),
-        });
+        TriggerKind::Schedule => {
+            if let (Some(mine), Some(theirs)) = (me.account, seen.account)
+                && mine != theirs
+            {
+                return Some(SkipReason::OtherAccount {
+                    account: clipped(theirs),
+                });
+            }
+        }
     }
     match seen.region {
         Some(region) if region != me.region => Some(SkipReason::OtherRegion {
@@ -269,15 +274,25 @@ fn judge(seen: &Seen<'_>, me: Whoami<'_>) -> Option<SkipReason> {
     }
 }
 
+/// The other account whose catalog a CloudTrail record of a call concerns, when it is not ours.
+/// A request that names a `catalogId` acted on that catalog; without one, on its recipient's
+/// (the caller's own account's). The envelope's account counts only when the record names
+/// neither: EventBridge may deliver another account's event (a central bus), and such an event
+/// that names our catalog concerns us.
+fn other_account<'a>(seen: &Seen<'a>, me: Whoami<'_>) -> Option<&'a str> {
+    let mine = me.account?;
+    let concerned = seen
+        .catalog_id
+        .filter(|id| !id.is_empty())
+        .or(seen.recipient)
+        .or(seen.account)?;
+    (concerned != mine).then_some(concerned)
+}
+
 /// `detail.errorCode`, when the call failed. Any non-null, non-empty value counts: a failed
 /// call changed nothing, whatever the code's type.
 fn error_code(detail: Option<&Detail>) -> Option<String> {
-    match detail?.error_code.as_ref()? {
-        Value::Null => None,
-        Value::String(code) if code.is_empty() => None,
-        Value::String(code) => clip(Some(code)),
-        other => clip(Some(&other.to_string())),
-    }
+    detail?.error_code.clone()
 }
 
 /// Copies event text for the audit record, cut at [`MAX_FIELD_BYTES`] on a character boundary.

@@ -30,6 +30,11 @@ pub const OTHER_KEY: &str =
     "arn:aws:kms:us-east-1:123456789012:key/9f8e7d6c-5b4a-4321-8fed-cba987654321";
 pub const GUARDRAIL_ROLE: &str =
     "arn:aws:iam::123456789012:role/glue-encryption-guardrail-GuardrailRole-1A2B3C4D5E6F";
+/// The function's name, which Lambda also gives the execution role's session.
+pub const FUNCTION_NAME: &str = "glue-encryption-guardrail";
+/// The function's own session: the caller of its writes, as `put-by-guardrail-itself.json`
+/// names it.
+pub const GUARDRAIL_SESSION: &str = "arn:aws:sts::123456789012:assumed-role/glue-encryption-guardrail-GuardrailRole-1A2B3C4D5E6F/glue-encryption-guardrail";
 
 pub fn key(arn: &str) -> KeyDescription {
     KeyDescription {
@@ -278,9 +283,7 @@ impl World {
     pub fn guardrail(&self, mode: EnforcementMode) -> FakeGuardrail<'_> {
         let config = Config {
             enforcement_mode: mode,
-            guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
-            key_cache_ttl: Duration::from_secs(300),
-            ..Config::new(PARAMETER)
+            ..deployed_config()
         };
         Guardrail::new(
             config,
@@ -299,6 +302,17 @@ impl World {
             + self.catalog.puts().len()
             + self.parameters.calls()
             + self.keys.calls()
+    }
+}
+
+/// The configuration the template gives the function (with no exemption parameter), and the
+/// function name Lambda sets.
+pub fn deployed_config() -> Config {
+    Config {
+        guardrail_role_arn: Some(GUARDRAIL_ROLE.into()),
+        function_name: Some(FUNCTION_NAME.into()),
+        key_cache_ttl: Duration::from_secs(300),
+        ..Config::new(PARAMETER)
     }
 }
 
@@ -351,6 +365,7 @@ impl World {
             match name {
                 "KMS_KEY_PARAMETER" => Some(PARAMETER),
                 "GUARDRAIL_ROLE_ARN" => Some(GUARDRAIL_ROLE),
+                "AWS_LAMBDA_FUNCTION_NAME" => Some(FUNCTION_NAME),
                 _ => None,
             }
             .map(str::to_owned)
