@@ -110,7 +110,8 @@ for (const set of parameterSets) {
   }
   const name = namer(legend)
   const title = `${set.name}: ${Object.entries(set.parameters).map(([k, v]) => `${k}=${v}`).join(', ') || 'default parameters'}`
-  const section = { title, note: set.note, legend, rows: [] }
+  // Every set after the first prints only what differs from the first; the rest is counted.
+  const section = { title, note: set.note, legend, rows: [], baseline: set === parameterSets[0] ? undefined : parameterSets[0].name }
   const applicable = cases.filter((c) => c.sets.includes(set.name))
   if (applicable.length === 0) throw new Error(`parameter set ${set.name} has no cases`)
   for (const c of applicable) {
@@ -203,18 +204,28 @@ for (const file of requestFiles) {
 }
 
 // --- The table -------------------------------------------------------------------------------
-const allRows = sections.flatMap((s) => s.rows)
-const widths = Object.fromEntries(COLUMNS.map((c) => [c, Math.max(c.length, ...allRows.map((r) => String(r[c]).length))]))
-const line = (row) => COLUMNS.map((c) => String(row[c]).padEnd(widths[c])).join(' | ').trimEnd()
-const header = line(Object.fromEntries(COLUMNS.map((c) => [c, c])))
+// One table per section, each as wide as its own rows. A parameter set other than the first
+// shows the rows whose verdict, principal, resource or context differ from the first set's,
+// and every failure; the others are counted on one line.
+const signature = (row) => COLUMNS.filter((c) => c !== 'ok').map((c) => row[c]).join('\u0000')
 for (const section of sections) {
   console.log(`\n== ${section.title}`)
   if (section.note) console.log(`   ${section.note}`)
   for (const [short, arn] of Object.entries(section.legend)) if (arn) console.log(`   ${short.padEnd(19)} ${arn}`)
-  if (section.rows.length === 0) continue
-  console.log(header)
-  console.log(COLUMNS.map((c) => '-'.repeat(widths[c])).join('-|-'))
-  for (const row of section.rows) console.log(line(row))
+  let shown = section.rows
+  if (section.baseline) {
+    const seen = new Set(sections.find((s) => s.title.startsWith(`${section.baseline}:`)).rows.map(signature))
+    shown = section.rows.filter((row) => row.ok !== 'ok' || !seen.has(signature(row)))
+  }
+  if (shown.length > 0) {
+    const widths = Object.fromEntries(COLUMNS.map((c) => [c, Math.max(c.length, ...shown.map((r) => String(r[c]).length))]))
+    const line = (row) => COLUMNS.map((c) => String(row[c]).padEnd(widths[c])).join(' | ').trimEnd()
+    console.log(line(Object.fromEntries(COLUMNS.map((c) => [c, c]))))
+    console.log(COLUMNS.map((c) => '-'.repeat(widths[c])).join('-|-'))
+    for (const row of shown) console.log(line(row))
+  }
+  const same = section.rows.length - shown.length
+  if (same > 0) console.log(`   + ${same} cases with the same verdicts as in ${section.baseline}, all ok`)
 }
 console.log('')
 for (const problem of problems) console.log(`FAIL  ${problem}`)
