@@ -41,7 +41,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 # The resolver's own tests first: a case on a wrongly resolved template proves nothing.
 printf 'resolver tests: '
-node --test --test-reporter=dot "$SUITE/test/"
+node --test --test-reporter=dot "$SUITE"/test/*.test.mjs
 node "$SUITE/evaluate.mjs" "$WORK/expanded.json" \
   --recorded target/policy-requests \
   --fixture "$SUITE/fixtures/recorded-requests.json"
