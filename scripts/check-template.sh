@@ -77,8 +77,9 @@ fixture_breaks_only() {
   [[ "$broken" == "$1" ]] || { echo "expected to break only $1, breaks: ${broken:-nothing}"; return 1; }
 }
 
-# The rule names, in the order the rules file declares them.
-mapfile -t rule_names < <(sed -n 's/^rule \([a-z0-9_]*\).*/\1/p' "$RULES")
+# The rule names, in the order the rules file declares them (not the helpers, whose name is
+# followed by their parameters).
+mapfile -t rule_names < <(sed -n 's/^rule \([a-z0-9_]*\)\([ {].*\)\{0,1\}$/\1/p' "$RULES")
 
 every_rule_has_a_fixture() {
   local rules fixtures
