@@ -44,4 +44,5 @@ printf 'resolver tests: '
 node --test --test-reporter=dot "$SUITE"/test/*.test.mjs
 node "$SUITE/evaluate.mjs" "$WORK/expanded.json" \
   --recorded target/policy-requests \
-  --fixture "$SUITE/fixtures/recorded-requests.json"
+  --fixture "$SUITE/fixtures/recorded-requests.json" \
+  --fixture "$SUITE/fixtures/recorded-requests-security-hub.json"

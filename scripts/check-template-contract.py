@@ -11,7 +11,11 @@ sam-to-cfn.py (for everything CloudFormation will create), and fails if:
   - the event rule's pattern is not exactly the CloudTrail pattern for
     PutDataCatalogEncryptionSettings;
   - the role grants any action beyond the lists below (a change here is a review point), with
-    the default parameters and with each parameter that adds a permission;
+    the default parameters, in detect mode (which may not write the catalog) and with each
+    parameter that adds a permission;
+  - the catalog settings resource exists in another mode than remediate, is not retained, or
+    is not created after every resource that exists in every configuration (so that a failed
+    create never touches the catalog);
   - the dead-letter queue accepts EventBridge messages from anything but the two rules.
 
 Prints the numbers a reviewer asks for: IAM actions granted, resources created with the
@@ -37,6 +41,7 @@ ENVIRONMENT = {
     "EXEMPTION_PARAMETER",
     "NOTIFICATION_TOPIC_ARN",
     "CATALOG_SERVICE_ROLE_ARN",
+    "SECURITY_HUB_FINDINGS",
 }
 
 EVENT_PATTERN = {
@@ -48,21 +53,29 @@ EVENT_PATTERN = {
     },
 }
 
-# What the role may do in every configuration...
-ROLE_ACTIONS = {
+# What the role may do in detect mode, where it never writes the catalog...
+DETECT_PARAMETERS = {"EnforcementMode": "detect"}
+DETECT_ACTIONS = {
     "glue:GetDataCatalogEncryptionSettings",
-    "glue:PutDataCatalogEncryptionSettings",
     "ssm:GetParameter",
     "kms:DescribeKey",
     "sqs:SendMessage",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
 }
+# ...in remediate mode (the default)...
+ROLE_ACTIONS = DETECT_ACTIONS | {"glue:PutDataCatalogEncryptionSettings"}
 # ...and in addition when there is an alarm topic to publish notifications to...
 NOTIFICATION_ACTIONS = {"sns:Publish", "kms:GenerateDataKey*", "kms:Decrypt"}
-# ...and in SSE-KMS-WITH-SERVICE-ROLE mode (the role is passed when the settings are written).
+# ...in SSE-KMS-WITH-SERVICE-ROLE mode (the role is passed when the settings are written, so
+# in remediate mode only)...
 SERVICE_ROLE_PARAMETERS = {"CatalogServiceRoleName": "service-role/glue-catalog-encryption"}
 SERVICE_ROLE_ACTIONS = {"iam:PassRole"}
+# ...and with Security Hub findings (import the account's own finding, read it back).
+FINDINGS_PARAMETERS = {"SecurityHubFindings": "Enabled"}
+FINDINGS_ACTIONS = {"securityhub:BatchImportFindings", "securityhub:GetFindings"}
+# The function's SECURITY_HUB_FINDINGS for each value of the parameter.
+FINDINGS_ENVIRONMENT = {"Disabled": "disabled", "Enabled": "enabled"}
 
 failures = []
 
@@ -163,6 +176,11 @@ def main():
             variables.get("GUARDRAIL_ROLE_ARN") == properties.get("Role"),
             f"{name}: GUARDRAIL_ROLE_ARN is not the function's own role",
         )
+        for value, expected in FINDINGS_ENVIRONMENT.items():
+            actual = select(cfn, variables.get("SECURITY_HUB_FINDINGS"),
+                            {**default_parameters(cfn), "SecurityHubFindings": value})
+            expect(actual == expected,
+                   f"{name}: SECURITY_HUB_FINDINGS is {actual!r} with SecurityHubFindings={value}, not {expected!r}")
 
     # The crate names each variable it reads as a string literal: one name for one thing.
     crate_source = ""
@@ -197,10 +215,21 @@ def main():
 
     granted = role_actions(defaults)
     expect(granted == ROLE_ACTIONS, f"the role grants {sorted(granted ^ ROLE_ACTIONS)} unlike the reviewed list")
-    with_service_role = role_actions({**defaults, **SERVICE_ROLE_PARAMETERS})
-    expected = ROLE_ACTIONS | SERVICE_ROLE_ACTIONS
-    expect(with_service_role == expected,
-           f"with {SERVICE_ROLE_PARAMETERS} the role grants {sorted(with_service_role ^ expected)} unlike the reviewed list")
+    configurations = [
+        (DETECT_PARAMETERS, DETECT_ACTIONS),
+        (SERVICE_ROLE_PARAMETERS, ROLE_ACTIONS | SERVICE_ROLE_ACTIONS),
+        ({**SERVICE_ROLE_PARAMETERS, **DETECT_PARAMETERS}, DETECT_ACTIONS),
+        (FINDINGS_PARAMETERS, ROLE_ACTIONS | FINDINGS_ACTIONS),
+        ({**FINDINGS_PARAMETERS, **DETECT_PARAMETERS}, DETECT_ACTIONS | FINDINGS_ACTIONS),
+    ]
+    granted_in = {}
+    for overrides, expected in configurations:
+        actual = role_actions({**defaults, **overrides})
+        granted_in[tuple(sorted(overrides.items()))] = actual
+        expect(actual == expected,
+               f"with {overrides} the role grants {sorted(actual ^ expected)} unlike the reviewed list")
+    with_service_role = granted_in[tuple(sorted(SERVICE_ROLE_PARAMETERS.items()))]
+    with_findings = granted_in[tuple(sorted(FINDINGS_PARAMETERS.items()))]
 
     # Policy resources attached to the role: only the notification policy, only when
     # notifications go to the alarm topic.
@@ -221,6 +250,20 @@ def main():
             named = sorted(arn["Fn::GetAtt"][0] for arn in as_list(source_arns) if "Fn::GetAtt" in arn)
             expect(named == rule_names, f"queue policy allows {named}, expected exactly the rules {rule_names}")
 
+    # --- The catalog settings: remediate mode only, retained, created last -----------------
+    settings = of_type(cfn, "AWS::Glue::DataCatalogEncryptionSettings")
+    expect(len(settings) == 1, f"expected one AWS::Glue::DataCatalogEncryptionSettings, found {len(settings)}")
+    for name, resource in settings.items():
+        for mode, exists in (("remediate", True), ("detect", False)):
+            condition = resource.get("Condition")
+            actual = condition is None or evaluate(cfn, {"Condition": condition}, {**defaults, "EnforcementMode": mode})
+            expect(actual == exists, f"{name} {'does not exist' if exists else 'exists'} in {mode} mode")
+        expect(resource.get("DeletionPolicy") == "Retain", f"{name}: DeletionPolicy is not Retain")
+        expect(resource.get("UpdateReplacePolicy") == "Retain", f"{name}: UpdateReplacePolicy is not Retain")
+        always = {other for other, r in cfn["Resources"].items() if "Condition" not in r and other != name}
+        missing = sorted(always - set(as_list(resource.get("DependsOn", []))))
+        expect(not missing, f"{name} is not created after {missing}")
+
     # --- The numbers ---------------------------------------------------------------------
     created = [name for name, r in cfn["Resources"].items()
                if "Condition" not in r or evaluate(cfn, {"Condition": r["Condition"]}, defaults)]
@@ -230,7 +273,8 @@ def main():
             print(f"contract: {failure}", file=sys.stderr)
         return 1
     print(f"contract: {len(granted)} IAM actions granted to the function role "
-          f"({len(with_topic)} with Notifications, {len(with_service_role)} with CatalogServiceRoleName); "
+          f"({len(with_topic)} with Notifications, {len(with_service_role)} with CatalogServiceRoleName, "
+          f"{len(with_findings)} with SecurityHubFindings, {len(DETECT_ACTIONS)} in detect mode); "
           f"{len(created)} resources with the default parameters (of {len(cfn['Resources'])} in the template)")
     return 0
 

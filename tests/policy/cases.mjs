@@ -25,6 +25,7 @@ export const parameterSets = [
   { name: 'consumer-organization', parameters: { CatalogConsumerOrganizationId: ORGANIZATION } },
   { name: 'service-role', parameters: { CatalogServiceRoleName: SERVICE_ROLE_NAME } },
   { name: 'notifications', parameters: { AlarmEmail: 'security@example.com', Notifications: 'Enabled' } },
+  { name: 'security-hub', parameters: { SecurityHubFindings: 'Enabled' } },
 ]
 
 const ALL = parameterSets.map((s) => s.name)
@@ -165,7 +166,7 @@ add(NOT('bring-your-own-key', 'service-role'), 'service role not configured', se
 
 // What the function does, under every configuration.
 add(ALL, 'the function reads the settings', fn, 'glue:GetDataCatalogEncryptionSettings', catalog, undefined, ALLOWED)
-add(ALL, 'the function writes the settings', fn, 'glue:PutDataCatalogEncryptionSettings', catalog, undefined, ALLOWED)
+add(NOT('detect'), 'the function writes the settings', fn, 'glue:PutDataCatalogEncryptionSettings', catalog, undefined, ALLOWED)
 add(ALL, 'the function reads the key parameter', fn, 'ssm:GetParameter', (d) => d.keyParameter, undefined, ALLOWED)
 add(ALL, 'the function reads the exemption', fn, 'ssm:GetParameter', (d) => d.exemptionParameter, undefined, ALLOWED)
 add(ALL, 'the function checks the expected key', fn, 'kms:DescribeKey', key, undefined, ALLOWED)
@@ -176,6 +177,26 @@ add(['notifications'], 'the function encrypts for another topic', fn, 'kms:Gener
   (d) => ({ 'kms:ViaService': `sns.${d.region}.amazonaws.com`, 'kms:EncryptionContext:aws:sns:topicArn': `arn:aws:sns:${d.region}:${d.account}:other-topic` }), DENIED)
 add(['service-role'], 'the function passes the service role to Glue', fn, 'iam:PassRole', (d) => d.serviceRole,
   () => ({ 'iam:PassedToService': 'glue.amazonaws.com' }), ALLOWED)
+
+// Security Hub findings: the account's own default product, for this account, in this region.
+const ownProduct = (d) => `arn:aws:securityhub:${d.region}:${d.account}:product/${d.account}/default`
+const ownHub = (d) => `arn:aws:securityhub:${d.region}:${d.account}:hub/default`
+const forAccount = (account) => (d) => ({ 'securityhub:TargetAccount': account ?? d.account })
+add(['security-hub'], 'the function imports its finding', fn, 'securityhub:BatchImportFindings', ownProduct, forAccount(), ALLOWED)
+add(['security-hub'], 'the function reads its finding back', fn, 'securityhub:GetFindings', ownHub, undefined, ALLOWED)
+add(['security-hub'], 'the function imports a finding for another account', fn, 'securityhub:BatchImportFindings', ownProduct,
+  forAccount(CONSUMER_ACCOUNT), DENIED)
+add(['security-hub'], "the function imports through another account's product", fn, 'securityhub:BatchImportFindings',
+  (d) => `arn:aws:securityhub:${d.region}:${d.account}:product/${CONSUMER_ACCOUNT}/default`, forAccount(), DENIED)
+add(['security-hub'], "the function imports through an AWS service's product", fn, 'securityhub:BatchImportFindings',
+  (d) => `arn:aws:securityhub:${d.region}:${d.account}:product/aws/guardduty`, forAccount(), DENIED)
+add(['security-hub'], "the function imports into another region's product", fn, 'securityhub:BatchImportFindings',
+  (d) => `arn:aws:securityhub:us-east-1:${d.account}:product/${d.account}/default`, forAccount(), DENIED)
+add(['security-hub'], "the function reads another region's hub", fn, 'securityhub:GetFindings',
+  (d) => `arn:aws:securityhub:us-east-1:${d.account}:hub/default`, undefined, DENIED)
+add(NOT('security-hub'), 'the function imports its finding (findings off)', fn, 'securityhub:BatchImportFindings', ownProduct,
+  forAccount(), DENIED)
+add(NOT('security-hub'), 'the function reads its finding back (findings off)', fn, 'securityhub:GetFindings', ownHub, undefined, DENIED)
 
 // What the function must never be able to do.
 add(ALL, 'the function decrypts with the key', fn, 'kms:Decrypt', key, undefined, DENIED)
@@ -190,6 +211,7 @@ add(ALL, 'the function updates a database', fn, 'glue:UpdateDatabase', glueDatab
 add(ALL, 'the function creates a table', fn, 'glue:CreateTable', catalog, undefined, DENIED)
 add(ALL, 'the function deletes a database', fn, 'glue:DeleteDatabase', catalog, undefined, DENIED)
 add(ALL, 'the function reads connection passwords', fn, 'glue:GetConnection', catalog, undefined, DENIED)
+add(['detect'], 'the function writes the settings in detect mode', fn, 'glue:PutDataCatalogEncryptionSettings', catalog, undefined, DENIED)
 add(ALL, "the function writes another account's catalog", fn, 'glue:PutDataCatalogEncryptionSettings', otherCatalog, undefined, DENIED)
 add(ALL, 'the function passes another role', fn, 'iam:PassRole', (d) => roleArn(d.account, 'admin'),
   () => ({ 'iam:PassedToService': 'glue.amazonaws.com' }), DENIED)
