@@ -1,8 +1,9 @@
 # The front door. `make help` lists the targets.
 #
 # Tools are installed by the project's own scripts, pinned, into ignored folders: .venv/ (moto,
-# cargo-lambda, zig), .tools/ (SAM CLI, cfn-lint, cfn-guard) and tests/policy/node_modules/ (the
-# policy evaluator, from its package-lock.json). Nothing is installed by hand.
+# cargo-lambda, zig), .tools/ (SAM CLI, cfn-lint, cfn-guard, checkov) and
+# tests/policy/node_modules/ (the policy evaluator, from its package-lock.json). Nothing is
+# installed by hand.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -52,7 +53,7 @@ bench: ## Print the performance table: API calls, latency, cold start, memory, p
 	@scripts/setup.sh
 	@scripts/bench.sh
 
-check-template: ## sam validate --lint, cfn-lint and our cfn-guard rules (with their failing fixtures)
+check-template: ## sam validate --lint, cfn-lint, our cfn-guard rules (with their failing fixtures) and checkov
 	@scripts/setup-template-tools.sh
 	@scripts/check-template.sh
 

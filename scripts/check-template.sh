@@ -7,6 +7,8 @@
 #   3. the contract with the function crate (scripts/check-template-contract.py)
 #   4. our cfn-guard rules (guard/guardrail.guard) pass on both forms of the template
 #   5. every rule has a fixture (guard/fixtures/<rule>.yaml) that fails that rule and no other
+#   6. checkov, offline, on both forms: no failed check, and every check the template skips
+#      (Metadata.checkov.skip on the resource) gives its reason
 #
 # Prints one line per check and ends with `template-checks: N passed, M failed`; exits non-zero
 # when anything failed. The tools come from scripts/setup-template-tools.sh (pinned, in .tools/).
@@ -18,8 +20,11 @@ cd "$ROOT"
 bash scripts/setup-template-tools.sh >/dev/null
 
 export PATH="$ROOT/.tools/sam-venv/bin:$ROOT/.tools/cfn-guard/bin:$PATH"
-# Offline on purpose: a region for the tools that want one, and no credentials to find.
+CHECKOV="$ROOT/.tools/checkov-venv/bin/checkov"
+# Offline on purpose: a region for the tools that want one, and no credentials to find; and
+# checkov neither looks for a newer version of itself nor downloads anything.
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+export CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 
@@ -88,6 +93,41 @@ every_rule_has_a_fixture() {
   [[ "$rules" == "$fixtures" ]] || { diff <(echo "$rules") <(echo "$fixtures"); return 1; }
 }
 
+# checkov_clean FILE: checkov fails no check on FILE, and each check it skipped there carries
+# a reason. Appends "FILE PASSED SKIPPED" to $WORK/checkov-counts.
+checkov_clean() {
+  local status=0
+  "$CHECKOV" --file "$1" --framework cloudformation --skip-download --output json \
+    >"$WORK/checkov.json" 2>"$WORK/checkov.err" || status=$?
+  # 0: nothing failed, 1: a check failed; anything else is checkov's own error.
+  if [[ $status -ne 0 && $status -ne 1 ]]; then
+    echo "checkov exited with $status"
+    cat "$WORK/checkov.err"
+    return 1
+  fi
+  python3 - "$WORK/checkov.json" "$1" >>"$WORK/checkov-counts" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+reports = report if isinstance(report, list) else [report]
+problems, passed, skipped = [], 0, 0
+for each in reports:
+    results = each.get("results", {})
+    passed += len(results.get("passed_checks", []))
+    for check in results.get("failed_checks", []):
+        problems.append(f"FAILED {check['check_id']} on {check['resource']}: {check['check_name']}")
+    for check in results.get("skipped_checks", []):
+        skipped += 1
+        reason = (check.get("check_result", {}).get("suppress_comment") or "").strip()
+        if not reason or reason == "No comment provided":
+            problems.append(f"skipped without a reason: {check['check_id']} on {check['resource']}")
+if passed == 0:
+    problems.append("no check passed: checkov did not read the template")
+if problems:
+    sys.exit("\n".join(problems))
+print(sys.argv[2], passed, skipped)
+PY
+}
+
 check "sam validate --lint template.yaml" sam validate --lint --template template.yaml
 check "cfn-lint template.yaml" cfn-lint -- template.yaml
 check "SAM transform expands to plain CloudFormation" \
@@ -101,6 +141,16 @@ check "every guard rule has exactly one fixture" every_rule_has_a_fixture
 for rule in "${rule_names[@]}"; do
   check "fixture fails only its rule: $rule" fixture_breaks_only "$rule"
 done
+check "checkov on template.yaml: nothing failed, every skip has a reason" checkov_clean template.yaml
+check "checkov on the expanded template: nothing failed, every skip has a reason" checkov_clean "$EXPANDED"
+
+# checkov's counts, for the README's "Checks that run without an AWS account".
+if [[ -f "$WORK/checkov-counts" ]]; then
+  while read -r file checks_passed checks_skipped; do
+    [[ "$file" == "$EXPANDED" ]] && file="the expanded template"
+    echo "checkov: $file: $checks_passed passed, $checks_skipped skipped with a reason, 0 failed"
+  done <"$WORK/checkov-counts"
+fi
 
 # The contract check prints the numbers; show them once more at the end.
 python scripts/check-template-contract.py template.yaml "$EXPANDED" 2>/dev/null || true
