@@ -12,7 +12,7 @@ use aws_sdk_glue::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use glue_encryption_guardrail::adapters::{
-    self, glue::GlueCatalog, kms::KmsKeys, ssm::SsmParameters,
+    self, glue::GlueCatalog, kms::KmsKeys, securityhub::SecurityHubFindings, ssm::SsmParameters,
 };
 use glue_encryption_guardrail::audit::{AuditRecord, AuditSink};
 use glue_encryption_guardrail::config::{Config, EnforcementMode};
@@ -310,6 +310,38 @@ impl Emulator {
         )
     }
 
+    /// The guardrail as [`Emulator::guardrail_with`] wires it, publishing its verdicts as
+    /// Security Hub findings through `securityhub` (a stack with SecurityHubFindings=Enabled).
+    pub fn guardrail_with_findings<'a>(
+        &self,
+        config: Config,
+        audit: &'a RecordingAudit,
+        securityhub: &SdkConfig,
+    ) -> EmulatedGuardrail<'a> {
+        let mut deployment = deployment(&config);
+        deployment
+            .parameters
+            .insert("SecurityHubFindings".into(), "Enabled".into());
+        let client = aws_sdk_securityhub::Client::from_conf(
+            aws_sdk_securityhub::config::Builder::from(securityhub)
+                .interceptor(self.requests.recorder(deployment))
+                .build(),
+        );
+        self.guardrail_with(config, audit)
+            .with_findings(SecurityHubFindings::new(client))
+    }
+
+    /// Every Security Hub finding the emulator holds.
+    pub async fn findings(
+        &self,
+    ) -> Result<Vec<aws_sdk_securityhub::types::AwsSecurityFinding>, Error> {
+        let out = aws_sdk_securityhub::Client::new(&self.sdk)
+            .get_findings()
+            .send()
+            .await?;
+        Ok(out.findings().to_vec())
+    }
+
     /// An SNS client whose requests are recorded as those of a stack configured as `config`,
     /// with notifications to its alarm topic (parameters AlarmEmail and Notifications).
     pub fn notifying_sns(&self, config: &Config) -> aws_sdk_sns::Client {
@@ -539,6 +571,31 @@ impl Emulator {
             ..deployed_config()
         };
         self.wire(config, audit, Some(counter))
+    }
+
+    /// [`Emulator::counted_guardrail`] with Security Hub findings on, its calls counted too.
+    pub fn counted_guardrail_with_findings<'a>(
+        &self,
+        mode: EnforcementMode,
+        audit: &'a RecordingAudit,
+        counter: &CallCounter,
+    ) -> EmulatedGuardrail<'a> {
+        let config = Config {
+            enforcement_mode: mode,
+            ..deployed_config()
+        };
+        let mut deployment = deployment(&config);
+        deployment
+            .parameters
+            .insert("SecurityHubFindings".into(), "Enabled".into());
+        let client = aws_sdk_securityhub::Client::from_conf(
+            aws_sdk_securityhub::config::Builder::from(&self.sdk)
+                .interceptor(self.requests.recorder(deployment))
+                .interceptor(counter.clone())
+                .build(),
+        );
+        self.wire(config, audit, Some(counter))
+            .with_findings(SecurityHubFindings::new(client))
     }
 }
 

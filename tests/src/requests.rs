@@ -217,6 +217,8 @@ fn requests_of(
     use aws_sdk_glue::operation::get_data_catalog_encryption_settings::GetDataCatalogEncryptionSettingsInput as GlueGet;
     use aws_sdk_glue::operation::put_data_catalog_encryption_settings::PutDataCatalogEncryptionSettingsInput as GluePut;
     use aws_sdk_kms::operation::describe_key::DescribeKeyInput;
+    use aws_sdk_securityhub::operation::batch_import_findings::BatchImportFindingsInput;
+    use aws_sdk_securityhub::operation::get_findings::GetFindingsInput;
     use aws_sdk_sns::operation::publish::PublishInput;
     use aws_sdk_ssm::operation::get_parameter::GetParameterInput;
 
@@ -256,6 +258,27 @@ fn requests_of(
             format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key}")
         };
         return vec![request(action, arn)];
+    }
+    if let Some(import) = input.downcast_ref::<BatchImportFindingsInput>() {
+        return import
+            .findings()
+            .iter()
+            .map(|finding| {
+                let mut import =
+                    request(action, finding.product_arn().unwrap_or_default().to_owned());
+                import.context.insert(
+                    "securityhub:TargetAccount".into(),
+                    finding.aws_account_id().unwrap_or_default().to_owned(),
+                );
+                import
+            })
+            .collect();
+    }
+    if input.downcast_ref::<GetFindingsInput>().is_some() {
+        return vec![request(
+            action,
+            format!("arn:aws:securityhub:{REGION}:{ACCOUNT}:hub/default"),
+        )];
     }
     if let Some(publish) = input.downcast_ref::<PublishInput>() {
         return vec![request(

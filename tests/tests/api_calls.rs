@@ -229,3 +229,50 @@ async fn a_key_named_by_alias_in_the_catalog_is_never_looked_up() -> Result<(), 
     assert_eq!(described, [key]);
     Ok(())
 }
+
+const IMPORT: &str = "securityhub:BatchImportFindings";
+const FINDING_READ: &str = "securityhub:GetFindings";
+
+#[tokio::test]
+async fn with_findings_on_a_verdict_costs_one_import_more_and_a_first_read_per_environment()
+-> Result<(), Error> {
+    // given a drifted catalog and a new guardrail with Security Hub findings on
+    let (emulator, key) = seeded().await?;
+    emulator
+        .apply_request(&event("put-encryption-disabled.json")?, &key)
+        .await?;
+    let audit = RecordingAudit::default();
+    let counter = CallCounter::default();
+    let guardrail = emulator.counted_guardrail_with_findings(Remediate, &audit, &counter);
+
+    // cold: the finding is read once, to keep its first sighting
+    let (outcome, cold) = handle(&guardrail, &counter, "put-encryption-disabled.json").await?;
+    assert_eq!(outcome, Outcome::Remediated);
+    assert_eq!(
+        cold.calls,
+        calls(&[
+            GET,
+            PARAMETER_READ,
+            DESCRIBE_KEY,
+            PARAMETER_READ,
+            PUT,
+            GET,
+            FINDING_READ,
+            IMPORT
+        ])
+    );
+
+    // warm and compliant: the read of the catalog and the import
+    let (outcome, compliant) = handle(&guardrail, &counter, "put-compliant.json").await?;
+    assert_eq!(outcome, Outcome::Compliant);
+    assert_eq!(compliant.calls, calls(&[GET, IMPORT]));
+
+    // warm drift: the four calls of a fix and the import
+    emulator
+        .apply_request(&event("put-encryption-disabled.json")?, &key)
+        .await?;
+    let (outcome, drift) = handle(&guardrail, &counter, "put-encryption-disabled.json").await?;
+    assert_eq!(outcome, Outcome::Remediated);
+    assert_eq!(drift.calls, calls(&[GET, DESCRIBE_KEY, PUT, GET, IMPORT]));
+    Ok(())
+}

@@ -181,3 +181,52 @@ async fn a_missing_key_parameter_setting_stops_the_function_at_init() -> Result<
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_binary_publishes_its_verdict_to_security_hub_only_when_switched_on()
+-> Result<(), Error> {
+    for (switch, findings) in [("enabled", 1), ("disabled", 0)] {
+        // given a drifted catalog and the function with the switch set
+        let emulator = Emulator::start().await?;
+        let key = emulator.seed_key_and_parameter().await?;
+        emulator
+            .apply_request(&event("put-encryption-disabled.json")?, &key)
+            .await?;
+        let binary = sibling_binary()?;
+        let env = [("SECURITY_HUB_FINDINGS", switch)];
+        let launch = Launch {
+            env: &env,
+            ..Launch::new(&binary, Remediate)
+        };
+        let function = Function::start(launch, &emulator).await?;
+
+        // when it fixes the drift, then sees the catalog compliant
+        let drift = serde_json::to_vec(&event("put-encryption-disabled.json")?)?;
+        let (fixed, _) = function.invoke(&drift).await?;
+        let tick = serde_json::to_vec(&event("scheduled-reconcile.json")?)?;
+        let (compliant, _) = function.invoke(&tick).await?;
+
+        // then, switched on, one PASSED finding; switched off, none and no mention
+        assert_eq!(field(&fixed, "outcome"), "remediated", "{switch}");
+        assert_eq!(field(&compliant, "outcome"), "compliant", "{switch}");
+        let found = emulator.findings().await?;
+        assert_eq!(found.len(), findings, "{switch}: {found:?}");
+        match found.first() {
+            Some(finding) => {
+                assert_eq!(
+                    finding
+                        .compliance()
+                        .and_then(|c| c.status())
+                        .map(|s| s.as_str()),
+                    Some("PASSED")
+                );
+                assert_eq!(
+                    compliant["security_hub"]["status"].as_str(),
+                    Some("published")
+                );
+            }
+            None => assert!(compliant.get("security_hub").is_none(), "{compliant}"),
+        }
+    }
+    Ok(())
+}

@@ -29,6 +29,21 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// The stable code, as serialized; also the reason code of every outcome but a skip or a
+    /// failure, which say why.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Compliant => "compliant",
+            Self::Remediated => "remediated",
+            Self::DriftDetected => "drift_detected",
+            Self::Exempt => "exempt",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// The failure behind a `failed` outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorSummary {
@@ -63,6 +78,24 @@ pub enum WriteStatus {
     Unknown,
     /// Glue acknowledged the write.
     Confirmed,
+}
+
+/// What became of the catalog's Security Hub finding (`SECURITY_HUB_FINDINGS=enabled`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingPublication {
+    /// `published`, or `failed`: the outcome and the write stand either way.
+    pub status: PublicationStatus,
+    /// The `Compliance.Status` the finding was given.
+    pub compliance: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicationStatus {
+    Published,
+    Failed,
 }
 
 /// Whether the invocation's notification went out.
@@ -101,12 +134,22 @@ pub struct AuditRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exemption: Option<Exemption>,
     pub notification: Notification,
+    /// The Security Hub finding, when findings are on and the invocation published one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<FindingPublication>,
     /// Whether this was the first invocation of a new execution environment.
     pub cold_start: bool,
     pub trigger: TriggerSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorSummary>,
     pub request_id: String,
+}
+
+impl AuditRecord {
+    /// What became of the finding, when one was published or tried.
+    pub fn finding_status(&self) -> Option<PublicationStatus> {
+        self.security_hub.as_ref().map(|f| f.status)
+    }
 }
 
 /// Where audit records go.
@@ -129,8 +172,18 @@ pub fn notification_text(record: &AuditRecord) -> (String, String) {
         Outcome::DriftDetected => "encryption drift detected",
         Outcome::Failed => "guardrail failed",
         Outcome::Exempt => "encryption drift on an exempt catalog",
+        _ if record.finding_status() == Some(PublicationStatus::Failed) => {
+            "Security Hub finding not published"
+        }
         Outcome::Compliant => "catalog compliant",
         Outcome::Skipped => "event skipped",
+    };
+    let finding = match &record.security_hub {
+        None => "not published".to_owned(),
+        Some(f) => match &f.error {
+            None => format!("published ({})", f.compliance),
+            Some(error) => format!("not published: {error}"),
+        },
     };
     let subject = format!("Glue Data Catalog {catalog} ({}): {what}", record.region);
     let settings = |s: &Option<CatalogSettings>| {
@@ -146,7 +199,8 @@ pub fn notification_text(record: &AuditRecord) -> (String, String) {
          Caused by:     {} ({})\n\
          Event id:      {}\n\
          Violations:    {}\n\
-         Expected key:  {}\n\n\
+         Expected key:  {}\n\
+         Security Hub:  {finding}\n\n\
          Before:\n{}\n\n\
          After:\n{}\n\n\
          Request id: {}\n",
@@ -204,6 +258,14 @@ pub fn emf_document(record: &AuditRecord, timestamp_ms: u64) -> serde_json::Valu
         (
             "WritesUnknown",
             u8::from(record.write == WriteStatus::Unknown),
+        ),
+        (
+            "FindingsPublished",
+            u8::from(record.finding_status() == Some(PublicationStatus::Published)),
+        ),
+        (
+            "FindingFailures",
+            u8::from(record.finding_status() == Some(PublicationStatus::Failed)),
         ),
         (
             "NotificationFailures",

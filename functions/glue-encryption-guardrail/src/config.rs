@@ -21,6 +21,9 @@ pub const NOTIFICATION_TOPIC_ARN: &str = "NOTIFICATION_TOPIC_ARN";
 pub const CATALOG_SERVICE_ROLE_ARN: &str = "CATALOG_SERVICE_ROLE_ARN";
 /// `EXEMPTION_MAX_DAYS`: how far ahead an exemption's `expires` may lie (default 90, at most 365).
 pub const EXEMPTION_MAX_DAYS: &str = "EXEMPTION_MAX_DAYS";
+/// `SECURITY_HUB_FINDINGS`: `enabled` publishes every verdict as a Security Hub finding;
+/// `disabled` (the default) makes no Security Hub call at all.
+pub const SECURITY_HUB_FINDINGS: &str = "SECURITY_HUB_FINDINGS";
 /// `AWS_LAMBDA_FUNCTION_NAME`: set by Lambda. Lambda names the execution role's session after
 /// the function, so with the role it names the function's own session (the loop guard).
 pub const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
@@ -46,6 +49,7 @@ pub struct Config {
     pub catalog_service_role_arn: Option<String>,
     /// The function's name, as Lambda gives it; `None` outside Lambda.
     pub function_name: Option<String>,
+    pub security_hub_findings: bool,
 }
 
 impl Config {
@@ -61,6 +65,7 @@ impl Config {
             notification_topic_arn: None,
             catalog_service_role_arn: None,
             function_name: None,
+            security_hub_findings: false,
         }
     }
 }
@@ -143,6 +148,18 @@ impl Config {
         let guardrail_role_arn = role_arn(GUARDRAIL_ROLE_ARN)?;
         let catalog_service_role_arn = role_arn(CATALOG_SERVICE_ROLE_ARN)?;
 
+        let security_hub_findings = match get(SECURITY_HUB_FINDINGS).as_deref() {
+            None | Some("disabled") => false,
+            Some("enabled") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: SECURITY_HUB_FINDINGS,
+                    value: other.to_owned(),
+                    expected: "enabled or disabled",
+                });
+            }
+        };
+
         let exemption_max_days = match get(EXEMPTION_MAX_DAYS) {
             None => DEFAULT_EXEMPTION_MAX_DAYS,
             Some(value) => match value.parse::<u32>() {
@@ -181,12 +198,22 @@ impl Config {
             notification_topic_arn,
             catalog_service_role_arn,
             function_name: get(AWS_LAMBDA_FUNCTION_NAME),
+            security_hub_findings,
         })
     }
 
     /// The account the guardrail runs in, taken from its role ARN when one is configured.
     pub fn account_from_role(&self) -> Option<&str> {
         self.guardrail_role_arn.as_deref().and_then(arn_account)
+    }
+
+    /// The partition the function runs in, from its role ARN; `aws` when none is configured.
+    pub fn partition(&self) -> &str {
+        self.guardrail_role_arn
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(1))
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
     }
 
     /// The function's own session as CloudTrail names the caller of its writes:
@@ -276,6 +303,7 @@ mod tests {
                 "arn:aws:iam::123456789012:role/GlueCatalogKeyUser",
             ),
             (AWS_LAMBDA_FUNCTION_NAME, "guardrail-fn"),
+            (SECURITY_HUB_FINDINGS, "enabled"),
             (
                 NOTIFICATION_TOPIC_ARN,
                 "arn:aws:sns:us-east-1:123456789012:guardrail",
@@ -292,6 +320,8 @@ mod tests {
             Some("123456789012")
         );
         assert_eq!(c.as_ref().map(|c| c.exemption_max_days), Some(30));
+        assert_eq!(c.as_ref().map(|c| c.security_hub_findings), Some(true));
+        assert_eq!(c.as_ref().map(Config::partition), Some("aws"));
         assert_eq!(
             c.as_ref()
                 .and_then(|c| c.catalog_service_role_arn.as_deref()),
@@ -335,6 +365,7 @@ mod tests {
             (EXEMPTION_MAX_DAYS, "366"),
             (EXEMPTION_MAX_DAYS, "ninety"),
             (CATALOG_SERVICE_ROLE_ARN, "GlueCatalogKeyUser"),
+            (SECURITY_HUB_FINDINGS, "yes"),
             (KMS_KEY_PARAMETER, "has space"),
             (EXEMPTION_PARAMETER, "has space"),
             (NOTIFICATION_TOPIC_ARN, "guardrail-topic"),

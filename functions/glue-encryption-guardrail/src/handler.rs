@@ -2,17 +2,22 @@
 //! audit record, whatever happens on the way. The decisions are the pure core's; this module
 //! only does the I/O around them.
 
-use crate::audit::{AuditRecord, AuditSink, Notification, Outcome, WriteStatus, notification_text};
+use crate::audit::{
+    AuditRecord, AuditSink, FindingPublication, Notification, Outcome, PublicationStatus,
+    WriteStatus, notification_text,
+};
 use crate::config::Config;
 use crate::core::action::{ActionKind, choose};
 use crate::core::event::AsTrigger;
 use crate::core::exemption::{Exemption, assess};
+use crate::core::finding::{Compliance, Scope, Verdict};
 use crate::core::policy::{Policy, evaluate, remediation};
 use crate::core::trigger::{Decision, Whoami, classify};
 use crate::error::{AwsError, AwsErrorKind, GuardrailError};
+use crate::findings::FindingPublisher;
 use crate::inspect::{self, Inspection};
 use crate::keys::{Clock, KeyResolver};
-use crate::ports::{CatalogStore, KeyDirectory, Notifier, ParameterStore};
+use crate::ports::{CatalogStore, FindingsHub, KeyDirectory, Notifier, ParameterStore};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -42,6 +47,7 @@ pub struct Guardrail<G, P, K, A, C> {
     keys: KeyResolver<P, K, C>,
     audit: A,
     notifier: Option<Box<dyn Notifier>>,
+    findings: Option<FindingPublisher>,
     cold: AtomicBool,
 }
 
@@ -78,8 +84,15 @@ where
             keys,
             audit,
             notifier: None,
+            findings: None,
             cold: AtomicBool::new(true),
         }
+    }
+
+    /// Publishes every verdict to `hub` as the catalog's one Security Hub finding.
+    pub fn with_findings(mut self, hub: impl FindingsHub + 'static) -> Self {
+        self.findings = Some(FindingPublisher::new(hub));
+        self
     }
 
     /// Tells `notifier` of every remediation, detected drift, exempt drift and failure.
@@ -150,6 +163,7 @@ where
             write: WriteStatus::NotAttempted,
             exemption: None,
             notification: Notification::None,
+            security_hub: None,
             cold_start: self.cold.swap(false, Ordering::Relaxed),
             trigger: classified.summary,
             error: None,
@@ -186,6 +200,8 @@ where
             record.reason_code = e.code();
             record.error = Some(e.into());
         }
+        self.publish_finding(&mut record, result.as_ref().err())
+            .await;
         self.notify(&mut record).await;
         self.audit.record(&record);
         (record, result)
@@ -197,10 +213,11 @@ where
         let Some(notifier) = &self.notifier else {
             return;
         };
-        if !matches!(
+        let outcome_to_tell = matches!(
             record.outcome,
             Outcome::Remediated | Outcome::DriftDetected | Outcome::Exempt | Outcome::Failed
-        ) {
+        );
+        if !outcome_to_tell && record.finding_status() != Some(PublicationStatus::Failed) {
             return;
         }
         let (subject, message) = notification_text(record);
@@ -244,15 +261,15 @@ where
             self.config.enforcement_mode,
         );
         record.exemption = exemption;
-        let (outcome, reason_code) = match action.kind {
-            ActionKind::LeaveAlone => (Outcome::Compliant, "compliant"),
-            ActionKind::HoldForExemption => (Outcome::Exempt, "exempt"),
-            ActionKind::Report => (Outcome::DriftDetected, "drift_detected"),
-            ActionKind::Remediate => (Outcome::Remediated, "remediated"),
+        let outcome = match action.kind {
+            ActionKind::LeaveAlone => Outcome::Compliant,
+            ActionKind::HoldForExemption => Outcome::Exempt,
+            ActionKind::Report => Outcome::DriftDetected,
+            ActionKind::Remediate => Outcome::Remediated,
         };
         if action.kind != ActionKind::Remediate {
             record.outcome = outcome;
-            record.reason_code = reason_code;
+            record.reason_code = outcome.code();
             record.reason = action.reason;
             record.after = Some(before);
             return Ok(());
@@ -287,9 +304,57 @@ where
             });
         }
         record.outcome = outcome;
-        record.reason_code = reason_code;
+        record.reason_code = outcome.code();
         record.reason = action.reason;
         Ok(())
+    }
+
+    /// Publishes the verdict as the catalog's Security Hub finding, when findings are on and
+    /// there is a verdict to publish. A failure to publish is recorded and counted, and never
+    /// changes the outcome or the write.
+    async fn publish_finding(&self, record: &mut AuditRecord, error: Option<&GuardrailError>) {
+        let Some(findings) = &self.findings else {
+            return;
+        };
+        let Some(compliance) = compliance(record, error) else {
+            return;
+        };
+        let Some(account) = record.catalog_id.clone() else {
+            return;
+        };
+        let scope = Scope {
+            partition: self.config.partition(),
+            account: &account,
+            region: &self.region,
+        };
+        let verdict = Verdict {
+            compliance,
+            reason: &record.reason,
+            violations: &record.violations,
+            mode: self.config.enforcement_mode,
+            outcome: record.outcome.code(),
+            event_id: record.trigger.event_id.as_deref(),
+            expected_key_arn: record.expected_key_arn.as_deref(),
+        };
+        // Boxed, like the evaluation: a future that nests the SDK's is large, and on a thread
+        // with a small stack (a test's) it would overflow it.
+        let published =
+            Box::pin(findings.publish(scope, &verdict, self.keys.clock().utc_now())).await;
+        record.security_hub = Some(match published {
+            Ok(()) => FindingPublication {
+                status: PublicationStatus::Published,
+                compliance: compliance.as_str(),
+                error: None,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not publish the Security Hub finding");
+                FindingPublication {
+                    status: PublicationStatus::Failed,
+                    compliance: compliance.as_str(),
+                    error: Some(e.to_string()),
+                }
+            }
+        });
     }
 
     /// The exemption the stack's parameter holds, judged now; `None` when it holds none. A
@@ -306,6 +371,24 @@ where
                 "SSM parameter {name} could not be read: {e}"
             ))),
         }
+    }
+}
+
+/// The finding's compliance status for an invocation, or `None` when it publishes nothing:
+/// a skip, or a failure a retry may fix before anything is known (the finding then keeps its
+/// last verdict rather than flap). A catalog in drift is FAILED whether it was reported, held
+/// by an exemption or could not be fixed; a failure no retry can fix, before any verdict,
+/// leaves the catalog unguarded: NOT_AVAILABLE.
+fn compliance(record: &AuditRecord, error: Option<&GuardrailError>) -> Option<Compliance> {
+    match record.outcome {
+        Outcome::Compliant | Outcome::Remediated => Some(Compliance::Passed),
+        Outcome::DriftDetected | Outcome::Exempt => Some(Compliance::Failed),
+        Outcome::Skipped => None,
+        Outcome::Failed if !record.violations.is_empty() => Some(Compliance::Failed),
+        Outcome::Failed => match error {
+            Some(e) if !e.is_transient() => Some(Compliance::NotAvailable),
+            _ => None,
+        },
     }
 }
 

@@ -17,11 +17,13 @@ use std::time::{Duration, Instant};
 pub trait Clock: Send + Sync {
     /// Monotonic time, for cache ages.
     fn now(&self) -> Instant;
-    /// Wall-clock time in seconds since the Unix epoch, for expiries and timestamps.
+    /// Wall-clock time in seconds since the Unix epoch, for expiries.
     fn unix_now(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
+        u64::try_from(self.utc_now().as_second()).unwrap_or(0)
+    }
+    /// Wall-clock time, for the timestamps of findings.
+    fn utc_now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
     }
 }
 
@@ -31,6 +33,9 @@ impl<T: Clock> Clock for &T {
     }
     fn unix_now(&self) -> u64 {
         (**self).unix_now()
+    }
+    fn utc_now(&self) -> jiff::Timestamp {
+        (**self).utc_now()
     }
 }
 

@@ -13,6 +13,7 @@ pub mod audit_cli;
 pub mod config;
 pub mod core;
 pub mod error;
+pub mod findings;
 pub mod handler;
 pub mod inspect;
 pub mod keys;

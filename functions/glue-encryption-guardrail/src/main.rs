@@ -2,7 +2,8 @@
 
 use aws_config::BehaviorVersion;
 use glue_encryption_guardrail::adapters::{
-    self, glue::GlueCatalog, kms::KmsKeys, sns::SnsNotifier, ssm::SsmParameters,
+    self, glue::GlueCatalog, kms::KmsKeys, securityhub::SecurityHubFindings, sns::SnsNotifier,
+    ssm::SsmParameters,
 };
 use glue_encryption_guardrail::audit::StdoutAudit;
 use glue_encryption_guardrail::config::{Config, arn_account};
@@ -28,6 +29,7 @@ async fn main() -> Result<(), Error> {
         .ok_or("AWS_REGION is not set; the guardrail must know which region's catalog it guards")?;
 
     let topic = config.notification_topic_arn.clone();
+    let findings = config.security_hub_findings;
     let mut guardrail = Guardrail::new(
         config,
         region,
@@ -40,6 +42,11 @@ async fn main() -> Result<(), Error> {
     if let Some(topic) = topic {
         guardrail =
             guardrail.with_notifier(SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), topic));
+    }
+    if findings {
+        guardrail = guardrail.with_findings(SecurityHubFindings::new(
+            aws_sdk_securityhub::Client::new(&sdk),
+        ));
     }
     let guardrail = &guardrail;
 

@@ -1,6 +1,7 @@
 //! Ports: what the guardrail needs from the world, as small traits over domain types.
 //! The AWS adapters implement them; the handler tests use in-memory fakes.
 
+use crate::core::finding::Finding;
 use crate::core::key::KeyDescription;
 use crate::core::settings::CatalogSettings;
 use crate::error::AwsError;
@@ -46,6 +47,23 @@ pub trait Notifier: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>>;
 }
 
+/// Security Hub. Object-safe, since it is switched on by configuration.
+pub trait FindingsHub: Send + Sync {
+    /// `securityhub:GetFindings` for the finding `id` of `product_arn`: its `CreatedAt`, or
+    /// `None` when there is no such finding yet.
+    fn created_at<'a>(
+        &'a self,
+        product_arn: &'a str,
+        id: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, AwsError>> + Send + 'a>>;
+
+    /// `securityhub:BatchImportFindings` of one finding: created, or updated by its id.
+    fn import<'a>(
+        &'a self,
+        finding: &'a Finding,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>>;
+}
+
 // Borrowed ports work too, so a caller can keep hold of what it lends the handler.
 
 impl<T: CatalogStore + Sync> CatalogStore for &T {
@@ -85,5 +103,39 @@ impl<T: Notifier> Notifier for &T {
         message: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>> {
         (**self).publish(subject, message)
+    }
+}
+
+impl<T: FindingsHub + ?Sized> FindingsHub for std::sync::Arc<T> {
+    fn created_at<'a>(
+        &'a self,
+        product_arn: &'a str,
+        id: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, AwsError>> + Send + 'a>> {
+        (**self).created_at(product_arn, id)
+    }
+
+    fn import<'a>(
+        &'a self,
+        finding: &'a Finding,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>> {
+        (**self).import(finding)
+    }
+}
+
+impl<T: FindingsHub> FindingsHub for &T {
+    fn created_at<'a>(
+        &'a self,
+        product_arn: &'a str,
+        id: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, AwsError>> + Send + 'a>> {
+        (**self).created_at(product_arn, id)
+    }
+
+    fn import<'a>(
+        &'a self,
+        finding: &'a Finding,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>> {
+        (**self).import(finding)
     }
 }

@@ -850,3 +850,20 @@ async fn without_its_own_session_the_guardrail_evaluates_its_own_write_for_one_r
     assert_eq!(record.outcome, Outcome::Compliant);
     assert_eq!(world.aws_calls() - before, 1);
 }
+
+#[test]
+fn outcome_codes_match_their_serialized_form() {
+    for outcome in [
+        Outcome::Compliant,
+        Outcome::Remediated,
+        Outcome::DriftDetected,
+        Outcome::Exempt,
+        Outcome::Skipped,
+        Outcome::Failed,
+    ] {
+        assert_eq!(
+            serde_json::to_value(outcome).unwrap(),
+            serde_json::Value::from(outcome.code())
+        );
+    }
+}

@@ -193,9 +193,11 @@ struct CallScenario {
     event: &'static str,
     outcome: Outcome,
     target: usize,
+    /// Whether Security Hub findings are on.
+    findings: bool,
 }
 
-const CALL_SCENARIOS: [CallScenario; 7] = [
+const CALL_SCENARIOS: [CallScenario; 9] = [
     CallScenario {
         name: "own-event skip (cold)",
         mode: Remediate,
@@ -204,6 +206,7 @@ const CALL_SCENARIOS: [CallScenario; 7] = [
         event: "put-by-guardrail-itself.json",
         outcome: Outcome::Skipped,
         target: 0,
+        findings: false,
     },
     CallScenario {
         name: "failed-call skip (cold)",
@@ -213,6 +216,7 @@ const CALL_SCENARIOS: [CallScenario; 7] = [
         event: "put-failed-access-denied.json",
         outcome: Outcome::Skipped,
         target: 0,
+        findings: false,
     },
     CallScenario {
         name: "compliant catalog, warm",
@@ -222,6 +226,7 @@ const CALL_SCENARIOS: [CallScenario; 7] = [
         event: "put-compliant.json",
         outcome: Outcome::Compliant,
         target: 1,
+        findings: false,
     },
     CallScenario {
         name: "drift, warm",
@@ -231,6 +236,7 @@ const CALL_SCENARIOS: [CallScenario; 7] = [
         event: "put-encryption-disabled.json",
         outcome: Outcome::Remediated,
         target: 4,
+        findings: false,
     },
     CallScenario {
         name: "drift, cold",
@@ -240,6 +246,7 @@ const CALL_SCENARIOS: [CallScenario; 7] = [
         event: "put-encryption-disabled.json",
         outcome: Outcome::Remediated,
         target: 6,
+        findings: false,
     },
     CallScenario {
         name: "scheduled tick, cold, compliant",
@@ -249,6 +256,7 @@ const CALL_SCENARIOS: [CallScenario; 7] = [
         event: "scheduled-reconcile.json",
         outcome: Outcome::Compliant,
         target: 3,
+        findings: false,
     },
     CallScenario {
         name: "detect mode, drift, warm",
@@ -258,6 +266,27 @@ const CALL_SCENARIOS: [CallScenario; 7] = [
         event: "put-encryption-disabled.json",
         outcome: Outcome::DriftDetected,
         target: 1,
+        findings: false,
+    },
+    CallScenario {
+        name: "compliant catalog, warm, findings on",
+        mode: Remediate,
+        warm: true,
+        catalog: Catalog::Compliant,
+        event: "put-compliant.json",
+        outcome: Outcome::Compliant,
+        target: 2,
+        findings: true,
+    },
+    CallScenario {
+        name: "drift, warm, findings on",
+        mode: Remediate,
+        warm: true,
+        catalog: Catalog::Drifted,
+        event: "put-encryption-disabled.json",
+        outcome: Outcome::Remediated,
+        target: 5,
+        findings: true,
     },
 ];
 
@@ -266,7 +295,11 @@ async fn api_calls(emulator: &Emulator, key: &str) -> Result<Vec<Row>, Error> {
     for scenario in &CALL_SCENARIOS {
         let audit = RecordingAudit::default();
         let counter = CallCounter::default();
-        let guardrail = emulator.counted_guardrail(scenario.mode, &audit, &counter);
+        let guardrail = if scenario.findings {
+            emulator.counted_guardrail_with_findings(scenario.mode, &audit, &counter)
+        } else {
+            emulator.counted_guardrail(scenario.mode, &audit, &counter)
+        };
         // Warm: the guardrail has handled a drift, so its key, parameter and exemption
         // answers are cached.
         if scenario.warm {

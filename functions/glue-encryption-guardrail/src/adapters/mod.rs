@@ -5,6 +5,7 @@
 pub mod account;
 pub mod glue;
 pub mod kms;
+pub mod securityhub;
 pub mod sns;
 pub mod ssm;
 #[cfg(feature = "cli")]

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod event;
 pub mod exemption;
+pub mod finding;
 pub mod key;
 pub mod policy;
 pub mod settings;

@@ -406,3 +406,72 @@ pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output>
     .await;
     outputs.into_iter().map(Option::unwrap).collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Security Hub (findings.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// Security Hub in memory: one finding per id, upserted; every read and import recorded.
+#[derive(Default)]
+pub struct FakeHub {
+    pub findings: Mutex<HashMap<String, glue_encryption_guardrail::core::finding::Finding>>,
+    pub reads: Mutex<usize>,
+    pub imports: Mutex<usize>,
+    pub error: Mutex<Option<AwsError>>,
+}
+
+impl FakeHub {
+    pub fn reads(&self) -> usize {
+        *self.reads.lock().unwrap()
+    }
+    pub fn imports(&self) -> usize {
+        *self.imports.lock().unwrap()
+    }
+    /// The only finding there is.
+    pub fn the_finding(&self) -> glue_encryption_guardrail::core::finding::Finding {
+        let findings = self.findings.lock().unwrap();
+        assert_eq!(findings.len(), 1, "exactly one finding");
+        findings.values().next().cloned().unwrap()
+    }
+}
+
+impl glue_encryption_guardrail::ports::FindingsHub for FakeHub {
+    fn created_at<'a>(
+        &'a self,
+        _product_arn: &'a str,
+        id: &'a str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Option<String>, AwsError>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            *self.reads.lock().unwrap() += 1;
+            if let Some(e) = self.error.lock().unwrap().clone() {
+                return Err(e);
+            }
+            Ok(self
+                .findings
+                .lock()
+                .unwrap()
+                .get(id)
+                .map(|f| f.created_at.clone()))
+        })
+    }
+
+    fn import<'a>(
+        &'a self,
+        finding: &'a glue_encryption_guardrail::core::finding::Finding,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AwsError>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            *self.imports.lock().unwrap() += 1;
+            if let Some(e) = self.error.lock().unwrap().clone() {
+                return Err(e);
+            }
+            self.findings
+                .lock()
+                .unwrap()
+                .insert(finding.id.clone(), finding.clone());
+            Ok(())
+        })
+    }
+}
