@@ -25,6 +25,8 @@ demo: ## Show a drifted catalog fixed on the local AWS emulator
 	@scripts/lambda-local.sh demo
 
 test: setup ## Run the whole suite: unit, handler, emulator, template and policy checks
+	@# The emulator tests record their requests here; the policy checks read this run's only.
+	rm -rf target/policy-requests
 	cargo test --workspace --locked
 	scripts/check-template.sh
 	POLICY_REQUESTS_REQUIRED=1 scripts/check-policies.sh
