@@ -49,7 +49,7 @@ invoke: ## Replay EVENT's request on the emulator and invoke the watched functio
 	@scripts/lambda-local.sh invoke $(EVENT)
 
 audit: ## Read-only audit of catalog encryption in many regions and accounts (ARGS="--key-parameter NAME ...")
-	cargo run --quiet --locked -p glue-encryption-guardrail --features cli --bin glue-encryption-audit -- $(ARGS)
+	cargo run --quiet --locked -p glue-encryption-audit -- $(ARGS)
 
 bench: ## Print the performance table: API calls, latency, cold start, memory, package size
 	@scripts/setup.sh

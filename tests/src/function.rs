@@ -4,7 +4,7 @@
 
 use crate::runtime_api::{Ending, RuntimeApi};
 use crate::{EXEMPTION, Emulator, Error, FUNCTION_NAME, GUARDRAIL_ROLE, PARAMETER, REGION};
-use glue_encryption_guardrail::config::EnforcementMode;
+use glue_encryption_guardrail::app::config::EnforcementMode;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -11,17 +11,18 @@ use aws_sdk_glue::config::interceptors::{
 use aws_sdk_glue::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use glue_encryption_guardrail::adapters::clock::SystemClock;
 use glue_encryption_guardrail::adapters::{
     self, glue::GlueCatalog, kms::KmsKeys, securityhub::SecurityHubFindings, ssm::SsmParameters,
 };
-use glue_encryption_guardrail::audit::{AuditRecord, AuditSink};
-use glue_encryption_guardrail::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::app::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::app::guardrail::{Guardrail, Invocation};
+use glue_encryption_guardrail::core::record::AuditRecord;
 use glue_encryption_guardrail::core::settings::{
     CatalogEncryptionMode, CatalogSettings, ConnectionPasswordEncryption, EncryptionAtRest,
 };
-use glue_encryption_guardrail::handler::{Guardrail, Invocation};
-use glue_encryption_guardrail::keys::SystemClock;
-use glue_encryption_guardrail::ports::CatalogStore;
+use glue_encryption_guardrail::ports::AuditSink;
+use glue_encryption_guardrail::ports::{CatalogReader, CatalogWriter};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::TcpListener;

@@ -7,8 +7,8 @@
 //! guardrail, as after a cold start. The guardrail is configured as the template configures it,
 //! exemption parameter included.
 
-use glue_encryption_guardrail::audit::Outcome;
-use glue_encryption_guardrail::config::EnforcementMode::{self, Detect, Remediate};
+use glue_encryption_guardrail::app::config::EnforcementMode::{self, Detect, Remediate};
+use glue_encryption_guardrail::core::record::Outcome;
 use guardrail_system_tests::*;
 
 const GET: &str = "glue:GetDataCatalogEncryptionSettings";

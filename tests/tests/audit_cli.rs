@@ -3,14 +3,14 @@
 //! then every catalog is read back to prove that nothing was written.
 
 use aws_config::SdkConfig;
-use glue_encryption_guardrail::adapters::glue::GlueCatalog;
-use glue_encryption_guardrail::audit_cli::{
-    self, ALL_REGIONS, Args, EXIT_COMPLIANT, EXIT_INCOMPLETE, EXIT_NON_COMPLIANT, ProgressLines,
-    Quiet, Row, Status,
+use glue_encryption_audit::{
+    self as audit_cli, ALL_REGIONS, Args, EXIT_COMPLIANT, EXIT_INCOMPLETE, EXIT_NON_COMPLIANT,
+    ProgressLines, Quiet, Row, Status,
 };
+use glue_encryption_guardrail::adapters::glue::GlueCatalog;
 use glue_encryption_guardrail::core::policy::Violation;
 use glue_encryption_guardrail::core::settings::CatalogSettings;
-use glue_encryption_guardrail::ports::CatalogStore;
+use glue_encryption_guardrail::ports::{CatalogReader, CatalogWriter};
 use guardrail_system_tests::*;
 use serde_json::Value;
 
@@ -243,31 +243,32 @@ async fn the_table_shows_each_catalog_and_the_errors_below() -> Result<(), Error
             "ACCOUNT",
             "REGION",
             "STATUS",
-            "AT",
-            "REST",
+            "AT-REST",
+            "AT-REST-KEY",
             "PASSWORDS",
-            "KEY",
+            "PASSWORD-KEY",
             "VIOLATIONS"
         ]
     );
     let compliant_row = words(lines[1]);
     assert_eq!(
-        compliant_row[..5],
-        [ACCOUNT, COMPLIANT, "compliant", "SSE-KMS", "encrypted"]
+        compliant_row[..4],
+        [ACCOUNT, COMPLIANT, "compliant", "SSE-KMS"]
     );
-    assert!(compliant_row[5].starts_with("key/"), "{table}");
-    assert_eq!(compliant_row[6], "-");
+    assert!(compliant_row[4].starts_with("key/"), "{table}");
+    assert_eq!(compliant_row[5], "encrypted");
+    assert_eq!(compliant_row[6], compliant_row[4], "both keys shown");
+    assert_eq!(compliant_row[7], "-");
+    // Passwords plain, though a key is still named: the table shows what the catalog holds.
+    let drifted_row = words(lines[2]);
     assert_eq!(
-        words(lines[2]),
-        [
-            ACCOUNT,
-            DRIFTED,
-            "drift",
-            "DISABLED",
-            "plain",
-            "-",
-            "metadata_encryption_disabled,password_encryption_disabled"
-        ]
+        drifted_row[..6],
+        [ACCOUNT, DRIFTED, "drift", "DISABLED", "-", "plain"]
+    );
+    assert!(drifted_row[6].starts_with("key/"), "{table}");
+    assert_eq!(
+        drifted_row[7],
+        "metadata_encryption_disabled,password_encryption_disabled"
     );
     assert_eq!(
         words(lines[3]),
@@ -276,6 +277,7 @@ async fn the_table_shows_each_catalog_and_the_errors_below() -> Result<(), Error
             UNSEEDED,
             "error",
             "DISABLED",
+            "-",
             "plain",
             "-",
             "error:",

@@ -2,9 +2,9 @@
 //! run the guardrail, check the catalog afterwards.
 
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
-use glue_encryption_guardrail::audit::{Outcome, WriteStatus};
-use glue_encryption_guardrail::config::Config;
-use glue_encryption_guardrail::config::EnforcementMode::{Detect, Remediate};
+use glue_encryption_guardrail::app::config::Config;
+use glue_encryption_guardrail::app::config::EnforcementMode::{Detect, Remediate};
+use glue_encryption_guardrail::core::record::{Outcome, WriteStatus};
 use glue_encryption_guardrail::core::settings::CatalogEncryptionMode;
 use guardrail_system_tests::*;
 
@@ -28,7 +28,7 @@ const DRIFTS: [(&str, &[&str]); 4] = [
     ("put-sse-kms-without-key.json", &["metadata_key_missing"]),
 ];
 
-fn codes(record: &glue_encryption_guardrail::audit::AuditRecord) -> Vec<&'static str> {
+fn codes(record: &glue_encryption_guardrail::core::record::AuditRecord) -> Vec<&'static str> {
     record.violations.iter().map(|v| v.code()).collect()
 }
 

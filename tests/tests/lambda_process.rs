@@ -5,7 +5,7 @@
 //!
 //! The binary is the one `cargo test --workspace` builds beside these tests.
 
-use glue_encryption_guardrail::config::EnforcementMode::{Detect, Remediate};
+use glue_encryption_guardrail::app::config::EnforcementMode::{Detect, Remediate};
 use guardrail_system_tests::function::{Function, Launch, sibling_binary};
 use guardrail_system_tests::*;
 use serde_json::Value;

@@ -2,9 +2,9 @@
 //! subscription, exemptions kept in a real SSM parameter.
 
 use glue_encryption_guardrail::adapters::sns::SnsNotifier;
-use glue_encryption_guardrail::audit::{Notification, Outcome};
-use glue_encryption_guardrail::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::app::config::{Config, EnforcementMode};
 use glue_encryption_guardrail::core::exemption::ExemptionState;
+use glue_encryption_guardrail::core::record::{Notification, Outcome};
 use guardrail_system_tests::*;
 use serde_json::Value;
 

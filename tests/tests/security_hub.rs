@@ -2,8 +2,8 @@
 //! an upsert by `Id`, as Security Hub does.
 
 use aws_sdk_securityhub::types::{AwsSecurityFinding, ComplianceStatus};
-use glue_encryption_guardrail::audit::{Outcome, PublicationStatus};
-use glue_encryption_guardrail::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::app::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::core::record::{Outcome, PublicationStatus};
 use guardrail_system_tests::*;
 
 fn config(mode: EnforcementMode) -> Config {

@@ -1,15 +1,16 @@
 //! Wiring only: tracing, configuration, SDK clients, and the Lambda runtime loop.
 
 use aws_config::BehaviorVersion;
+use glue_encryption_guardrail::adapters::clock::SystemClock;
+use glue_encryption_guardrail::adapters::stdout::StdoutAudit;
 use glue_encryption_guardrail::adapters::{
     self, glue::GlueCatalog, kms::KmsKeys, securityhub::SecurityHubFindings, sns::SnsNotifier,
     ssm::SsmParameters,
 };
-use glue_encryption_guardrail::audit::StdoutAudit;
-use glue_encryption_guardrail::config::{Config, arn_account};
+use glue_encryption_guardrail::app::config::Config;
+use glue_encryption_guardrail::app::guardrail::{Guardrail, Invocation};
+use glue_encryption_guardrail::core::arn;
 use glue_encryption_guardrail::core::event::TriggerEvent;
-use glue_encryption_guardrail::handler::{Guardrail, Invocation};
-use glue_encryption_guardrail::keys::SystemClock;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -55,7 +56,7 @@ async fn main() -> Result<(), Error> {
         move |event: LambdaEvent<TriggerEvent>| async move {
             let invocation = Invocation {
                 request_id: &event.context.request_id,
-                account: arn_account(&event.context.invoked_function_arn),
+                account: arn::account(&event.context.invoked_function_arn),
                 time_left: time_left(event.context.deadline),
             };
             guardrail.invoke(&event.payload, invocation).await

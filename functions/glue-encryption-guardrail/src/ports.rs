@@ -1,17 +1,124 @@
-//! Ports: what the guardrail needs from the world, as small traits over domain types.
-//! The AWS adapters implement them; the handler tests use in-memory fakes.
+//! Ports: everything the application needs from the world, as small traits over domain types,
+//! and the one error type they fail with. The adapters implement them; the tests use in-memory
+//! fakes.
 
 use crate::core::finding::Finding;
 use crate::core::key::KeyDescription;
+use crate::core::record::AuditRecord;
 use crate::core::settings::CatalogSettings;
-use crate::error::AwsError;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
-/// The account's Glue Data Catalog in this region.
-pub trait CatalogStore {
+/// What kind of failure an AWS call ended in, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// Throttled: the SDK already backed off and retried.
+    Throttled,
+    /// A 5xx answer from the service.
+    ServerError,
+    /// No answer in time.
+    Timeout,
+    /// The request never reached the service (DNS, connection, TLS).
+    Unreachable,
+    /// The caller lacks a permission.
+    AccessDenied,
+    /// The service rejected the request as invalid.
+    Rejected,
+}
+
+impl AwsErrorKind {
+    /// Whether trying again later can succeed without anyone changing anything.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Self::Throttled | Self::ServerError | Self::Timeout | Self::Unreachable
+        )
+    }
+}
+
+/// A failed AWS call, without SDK types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// The IAM action, e.g. `glue:PutDataCatalogEncryptionSettings`: the permission to check
+    /// when the call is denied.
+    pub action: &'static str,
+    pub kind: AwsErrorKind,
+    /// The service's error code, when it sent one.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl AwsError {
+    /// What failed, naming `who` (the function's execution role, an operator's credentials)
+    /// as the one that needs the permission when the call was denied.
+    pub fn describe(&self, who: &str) -> String {
+        let code = self.code.as_deref().unwrap_or("no error code");
+        match self.kind {
+            AwsErrorKind::AccessDenied => format!(
+                "{} was denied ({code}): {who} needs {} on this resource: {}",
+                self.action, self.action, self.message
+            ),
+            _ => format!("{} failed ({code}): {}", self.action, self.message),
+        }
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe("the execution role"))
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// The time source, injectable so tests can move time.
+pub trait Clock: Send + Sync {
+    /// Monotonic time, for cache ages.
+    fn now(&self) -> Instant;
+    /// Wall-clock time in seconds since the Unix epoch, for expiries.
+    fn unix_now(&self) -> u64 {
+        u64::try_from(self.utc_now().as_second()).unwrap_or(0)
+    }
+    /// Wall-clock time, for the timestamps of findings.
+    fn utc_now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+}
+
+impl<T: Clock> Clock for &T {
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+    fn unix_now(&self) -> u64 {
+        (**self).unix_now()
+    }
+    fn utc_now(&self) -> jiff::Timestamp {
+        (**self).utc_now()
+    }
+}
+
+/// Where audit records go.
+pub trait AuditSink: Send + Sync {
+    fn record(&self, record: &AuditRecord);
+}
+
+impl<T: AuditSink> AuditSink for &T {
+    fn record(&self, record: &AuditRecord) {
+        (**self).record(record);
+    }
+}
+
+/// Reads the account's Glue Data Catalog settings in this region. The read-only paths (the
+/// inspection, the audit CLI) hold only this.
+pub trait CatalogReader {
     /// `glue:GetDataCatalogEncryptionSettings`.
     fn get_settings(&self) -> impl Future<Output = Result<CatalogSettings, AwsError>> + Send;
+}
+
+/// Writes the account's Glue Data Catalog settings in this region.
+pub trait CatalogWriter {
     /// `glue:PutDataCatalogEncryptionSettings`, always with both sub-settings.
     fn put_settings(
         &self,
@@ -66,10 +173,13 @@ pub trait FindingsHub: Send + Sync {
 
 // Borrowed ports work too, so a caller can keep hold of what it lends the handler.
 
-impl<T: CatalogStore + Sync> CatalogStore for &T {
+impl<T: CatalogReader + Sync> CatalogReader for &T {
     fn get_settings(&self) -> impl Future<Output = Result<CatalogSettings, AwsError>> + Send {
         (**self).get_settings()
     }
+}
+
+impl<T: CatalogWriter + Sync> CatalogWriter for &T {
     fn put_settings(
         &self,
         settings: &CatalogSettings,

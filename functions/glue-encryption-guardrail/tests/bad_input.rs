@@ -12,9 +12,9 @@
 
 mod support;
 
-use glue_encryption_guardrail::audit::{AuditRecord, Outcome};
-use glue_encryption_guardrail::config::EnforcementMode::Remediate;
+use glue_encryption_guardrail::app::config::EnforcementMode::Remediate;
 use glue_encryption_guardrail::core::event::TriggerEvent;
+use glue_encryption_guardrail::core::record::{AuditRecord, Outcome};
 use glue_encryption_guardrail::core::settings::{
     CatalogEncryptionMode, CatalogSettings, ConnectionPasswordEncryption, EncryptionAtRest,
 };

@@ -37,14 +37,14 @@ use glue_encryption_guardrail::adapters::ssm::SsmParameters;
 use glue_encryption_guardrail::adapters::{
     ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT, retry_config, timeout_config,
 };
-use glue_encryption_guardrail::audit::{AuditRecord, Outcome, WriteStatus};
-use glue_encryption_guardrail::config::{
+use glue_encryption_guardrail::app::config::{
     Config, EnforcementMode, GUARDRAIL_ROLE_ARN, KMS_KEY_PARAMETER,
 };
+use glue_encryption_guardrail::app::error::GuardrailError;
+use glue_encryption_guardrail::app::guardrail::Guardrail;
 use glue_encryption_guardrail::core::policy::Violation;
+use glue_encryption_guardrail::core::record::{AuditRecord, Outcome, WriteStatus};
 use glue_encryption_guardrail::core::settings::CatalogEncryptionMode;
-use glue_encryption_guardrail::error::GuardrailError;
-use glue_encryption_guardrail::handler::Guardrail;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

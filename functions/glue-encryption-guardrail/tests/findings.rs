@@ -6,9 +6,10 @@
 
 mod support;
 
-use glue_encryption_guardrail::audit::{Notification, Outcome, PublicationStatus, emf_document};
-use glue_encryption_guardrail::config::EnforcementMode::{self, Detect, Remediate};
-use glue_encryption_guardrail::handler::Guardrail;
+use glue_encryption_guardrail::app::config::EnforcementMode::{self, Detect, Remediate};
+use glue_encryption_guardrail::app::guardrail::Guardrail;
+use glue_encryption_guardrail::core::metrics::emf_document;
+use glue_encryption_guardrail::core::record::{Notification, Outcome, PublicationStatus};
 use glue_encryption_guardrail::ports::Notifier;
 use std::future::Future;
 use std::pin::Pin;
@@ -138,7 +139,7 @@ impl Notifier for Subjects {
         _message: &'a str,
     ) -> Pin<
         Box<
-            dyn Future<Output = Result<(), glue_encryption_guardrail::error::AwsError>> + Send + 'a,
+            dyn Future<Output = Result<(), glue_encryption_guardrail::ports::AwsError>> + Send + 'a,
         >,
     > {
         Box::pin(async move {
@@ -221,7 +222,7 @@ async fn a_failure_no_retry_fixes_is_not_available_and_a_passing_one_publishes_n
 async fn an_exempt_catalog_stays_failed() {
     /// 2026-11-22T00:00:00Z, for an exemption until the end of the year.
     struct November;
-    impl glue_encryption_guardrail::keys::Clock for November {
+    impl glue_encryption_guardrail::ports::Clock for November {
         fn now(&self) -> std::time::Instant {
             std::time::Instant::now()
         }
@@ -235,7 +236,7 @@ async fn an_exempt_catalog_stays_failed() {
         r#"{"expires":"2026-12-31T00:00:00Z","reason":"Terraform owns it"}"#.into(),
     );
     let hub = Arc::new(FakeHub::default());
-    let config = glue_encryption_guardrail::config::Config {
+    let config = glue_encryption_guardrail::app::config::Config {
         exemption_parameter: Some("/glue-encryption-guardrail/exemption".into()),
         ..deployed_config()
     };

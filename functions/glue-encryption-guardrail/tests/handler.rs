@@ -2,13 +2,15 @@
 
 mod support;
 
-use glue_encryption_guardrail::audit::{Outcome, WriteStatus, emf_document};
-use glue_encryption_guardrail::config::Config;
-use glue_encryption_guardrail::config::EnforcementMode::{Detect, Remediate};
+use glue_encryption_guardrail::app::config::Config;
+use glue_encryption_guardrail::app::config::EnforcementMode::{Detect, Remediate};
+use glue_encryption_guardrail::app::error::GuardrailError;
+use glue_encryption_guardrail::app::guardrail::{DEADLINE_MARGIN, Guardrail, Invocation};
+use glue_encryption_guardrail::core::metrics::emf_document;
 use glue_encryption_guardrail::core::policy::Violation;
+use glue_encryption_guardrail::core::record::{Outcome, WriteStatus};
 use glue_encryption_guardrail::core::settings::CatalogEncryptionMode;
-use glue_encryption_guardrail::error::{AwsError, AwsErrorKind, GuardrailError};
-use glue_encryption_guardrail::handler::{DEADLINE_MARGIN, Guardrail, Invocation};
+use glue_encryption_guardrail::ports::{AwsError, AwsErrorKind};
 use std::time::Duration;
 use support::*;
 
@@ -640,20 +642,23 @@ struct SlowCatalog {
     put_delay: Duration,
 }
 
-impl glue_encryption_guardrail::ports::CatalogStore for SlowCatalog {
+impl glue_encryption_guardrail::ports::CatalogReader for SlowCatalog {
     async fn get_settings(
         &self,
     ) -> Result<
         glue_encryption_guardrail::core::settings::CatalogSettings,
-        glue_encryption_guardrail::error::AwsError,
+        glue_encryption_guardrail::ports::AwsError,
     > {
         tokio::time::sleep(self.delay).await;
         self.inner.get_settings().await
     }
+}
+
+impl glue_encryption_guardrail::ports::CatalogWriter for SlowCatalog {
     async fn put_settings(
         &self,
         settings: &glue_encryption_guardrail::core::settings::CatalogSettings,
-    ) -> Result<(), glue_encryption_guardrail::error::AwsError> {
+    ) -> Result<(), glue_encryption_guardrail::ports::AwsError> {
         tokio::time::sleep(self.put_delay).await;
         self.inner.put_settings(settings).await
     }

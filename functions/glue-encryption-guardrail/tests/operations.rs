@@ -4,12 +4,13 @@
 
 mod support;
 
-use glue_encryption_guardrail::audit::{Notification, Outcome, emf_document};
-use glue_encryption_guardrail::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::app::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::app::guardrail::Guardrail;
 use glue_encryption_guardrail::core::exemption::ExemptionState;
-use glue_encryption_guardrail::error::AwsError;
-use glue_encryption_guardrail::handler::Guardrail;
-use glue_encryption_guardrail::keys::Clock;
+use glue_encryption_guardrail::core::metrics::emf_document;
+use glue_encryption_guardrail::core::record::{Notification, Outcome};
+use glue_encryption_guardrail::ports::AwsError;
+use glue_encryption_guardrail::ports::Clock;
 use glue_encryption_guardrail::ports::Notifier;
 use serde_json::Value;
 use std::future::Future;

@@ -10,11 +10,11 @@ use aws_sdk_securityhub::operation::get_findings::{GetFindingsInput, GetFindings
 use aws_sdk_securityhub::types as sdk;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use glue_encryption_guardrail::adapters::securityhub::SecurityHubFindings;
+use glue_encryption_guardrail::app::findings::FindingPublisher;
 use glue_encryption_guardrail::core::action::EnforcementMode;
 use glue_encryption_guardrail::core::finding::{Compliance, GENERATOR_ID, Scope, Verdict};
 use glue_encryption_guardrail::core::policy::Violation;
-use glue_encryption_guardrail::error::AwsErrorKind;
-use glue_encryption_guardrail::findings::FindingPublisher;
+use glue_encryption_guardrail::ports::AwsErrorKind;
 use std::sync::{Arc, Mutex};
 
 const SCOPE: Scope<'static> = Scope {

@@ -8,11 +8,11 @@
 
 mod support;
 
-use glue_encryption_guardrail::audit::{AuditRecord, Outcome, WriteStatus};
-use glue_encryption_guardrail::config::EnforcementMode::Remediate;
+use glue_encryption_guardrail::app::config::EnforcementMode::Remediate;
+use glue_encryption_guardrail::app::error::GuardrailError;
+use glue_encryption_guardrail::app::guardrail::Guardrail;
+use glue_encryption_guardrail::core::record::{AuditRecord, Outcome, WriteStatus};
 use glue_encryption_guardrail::core::settings::{CatalogEncryptionMode, CatalogSettings};
-use glue_encryption_guardrail::error::GuardrailError;
-use glue_encryption_guardrail::handler::Guardrail;
 use serde_json::Value;
 use support::*;
 

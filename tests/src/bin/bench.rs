@@ -9,8 +9,8 @@
 //!
 //! Every figure is measured on each run; nothing is hard-coded but the targets.
 
-use glue_encryption_guardrail::audit::Outcome;
-use glue_encryption_guardrail::config::EnforcementMode::{self, Detect, Remediate};
+use glue_encryption_guardrail::app::config::EnforcementMode::{self, Detect, Remediate};
+use glue_encryption_guardrail::core::record::Outcome;
 use guardrail_system_tests::function::{Function, Launch};
 use guardrail_system_tests::{
     CallCounter, CallCounts, Emulator, Error, REGION, RecordingAudit, compliant, event, invocation,

@@ -5,27 +5,27 @@ use crate::core::settings::{
     CatalogEncryptionMode, CatalogSettings, ConnectionPasswordEncryption, EncryptionAtRest,
     non_empty,
 };
-use crate::error::{AwsError, AwsErrorKind};
-use crate::ports::CatalogStore;
+use crate::ports::{AwsError, AwsErrorKind};
+use crate::ports::{CatalogReader, CatalogWriter};
 use aws_sdk_glue::types as sdk;
 
 const GET: &str = "glue:GetDataCatalogEncryptionSettings";
 const PUT: &str = "glue:PutDataCatalogEncryptionSettings";
 
-/// The account's catalog in the client's region. `CatalogId` is left out of every request, so
-/// Glue uses the caller's own account: the guardrail cannot touch another account's catalog.
+/// Reads the account's catalog settings in the client's region, and cannot write them: what
+/// the read-only audit holds.
 #[derive(Debug, Clone)]
-pub struct GlueCatalog {
+pub struct GlueReader {
     client: aws_sdk_glue::Client,
 }
 
-impl GlueCatalog {
+impl GlueReader {
     pub fn new(client: aws_sdk_glue::Client) -> Self {
         Self { client }
     }
 }
 
-impl CatalogStore for GlueCatalog {
+impl CatalogReader for GlueReader {
     async fn get_settings(&self) -> Result<CatalogSettings, AwsError> {
         let output = self
             .client
@@ -38,7 +38,31 @@ impl CatalogStore for GlueCatalog {
             .map(CatalogSettings::from)
             .unwrap_or_else(CatalogSettings::unencrypted))
     }
+}
 
+/// The account's catalog in the client's region, read and written. `CatalogId` is left out of
+/// every request, so Glue uses the caller's own account: the guardrail cannot touch another
+/// account's catalog.
+#[derive(Debug, Clone)]
+pub struct GlueCatalog {
+    reader: GlueReader,
+}
+
+impl GlueCatalog {
+    pub fn new(client: aws_sdk_glue::Client) -> Self {
+        Self {
+            reader: GlueReader::new(client),
+        }
+    }
+}
+
+impl CatalogReader for GlueCatalog {
+    async fn get_settings(&self) -> Result<CatalogSettings, AwsError> {
+        self.reader.get_settings().await
+    }
+}
+
+impl CatalogWriter for GlueCatalog {
     async fn put_settings(&self, settings: &CatalogSettings) -> Result<(), AwsError> {
         let settings =
             sdk::DataCatalogEncryptionSettings::try_from(settings).map_err(|e| AwsError {
@@ -47,7 +71,8 @@ impl CatalogStore for GlueCatalog {
                 code: None,
                 message: e.to_string(),
             })?;
-        self.client
+        self.reader
+            .client
             .put_data_catalog_encryption_settings()
             .data_catalog_encryption_settings(settings)
             .send()

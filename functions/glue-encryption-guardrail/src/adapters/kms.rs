@@ -2,7 +2,7 @@
 
 use super::aws_error;
 use crate::core::key::KeyDescription;
-use crate::error::AwsError;
+use crate::ports::AwsError;
 use crate::ports::KeyDirectory;
 use aws_sdk_kms::types::KeyMetadata;
 

@@ -1,17 +1,15 @@
 //! AWS adapters: one per service, each wrapping its SDK client behind a port and converting
 //! SDK types to domain types. SDK types stop here.
 
-#[cfg(feature = "cli")]
-pub mod account;
+pub mod clock;
 pub mod glue;
 pub mod kms;
 pub mod securityhub;
 pub mod sns;
 pub mod ssm;
-#[cfg(feature = "cli")]
-pub mod sts;
+pub mod stdout;
 
-use crate::error::{AwsError, AwsErrorKind};
+use crate::ports::{AwsError, AwsErrorKind};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -75,7 +73,7 @@ const ACCESS_DENIED_CODES: &[&str] = &[
 /// Converts any SDK error into the domain's [`AwsError`], deciding whether it is transient
 /// from the error code first and the HTTP status second (some services answer a denied call
 /// with a bare 403 the SDK cannot parse).
-pub(crate) fn aws_error<E>(action: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+pub fn aws_error<E>(action: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

@@ -2,8 +2,8 @@
 
 use super::aws_error;
 use crate::core::finding::{Finding, SCHEMA_VERSION};
-use crate::error::{AwsError, AwsErrorKind};
 use crate::ports::FindingsHub;
+use crate::ports::{AwsError, AwsErrorKind};
 use aws_sdk_securityhub::types as sdk;
 use std::future::Future;
 use std::pin::Pin;

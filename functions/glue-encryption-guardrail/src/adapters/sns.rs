@@ -1,7 +1,7 @@
 //! AWS adapter: SNS, which tells people what the guardrail did.
 
 use super::aws_error;
-use crate::error::AwsError;
+use crate::ports::AwsError;
 use crate::ports::Notifier;
 use std::future::Future;
 use std::pin::Pin;

@@ -1,7 +1,7 @@
 //! AWS adapter: SSM Parameter Store, where the expected key's ARN is kept.
 
 use super::aws_error;
-use crate::error::AwsError;
+use crate::ports::AwsError;
 use crate::ports::ParameterStore;
 
 const GET: &str = "ssm:GetParameter";

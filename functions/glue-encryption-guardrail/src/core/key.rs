@@ -62,8 +62,7 @@ fn parse_kms_arn(rest: &str) -> Option<KmsArn<'_>> {
     let well_formed = !partition.is_empty()
         && service == "kms"
         && !region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit());
+        && super::arn::is_account_id(account);
     if !well_formed {
         return None;
     }

@@ -4,16 +4,19 @@
 // count helper functions outside `#[test]` as tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use glue_encryption_guardrail::audit::{AuditRecord, AuditSink};
-use glue_encryption_guardrail::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::app::config::{Config, EnforcementMode};
+use glue_encryption_guardrail::app::guardrail::{Guardrail, Invocation};
 use glue_encryption_guardrail::core::key::KeyDescription;
+use glue_encryption_guardrail::core::record::AuditRecord;
 use glue_encryption_guardrail::core::settings::{
     CatalogEncryptionMode, CatalogSettings, ConnectionPasswordEncryption, EncryptionAtRest,
 };
-use glue_encryption_guardrail::error::{AwsError, AwsErrorKind};
-use glue_encryption_guardrail::handler::{Guardrail, Invocation};
-use glue_encryption_guardrail::keys::Clock;
-use glue_encryption_guardrail::ports::{CatalogStore, KeyDirectory, ParameterStore};
+use glue_encryption_guardrail::ports::AuditSink;
+use glue_encryption_guardrail::ports::Clock;
+use glue_encryption_guardrail::ports::{AwsError, AwsErrorKind};
+use glue_encryption_guardrail::ports::{
+    CatalogReader, CatalogWriter, KeyDirectory, ParameterStore,
+};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -120,7 +123,7 @@ impl FakeCatalog {
     }
 }
 
-impl CatalogStore for FakeCatalog {
+impl CatalogReader for FakeCatalog {
     async fn get_settings(&self) -> Result<CatalogSettings, AwsError> {
         *self.gets.lock().unwrap() += 1;
         if let Some(e) = self.get_errors.lock().unwrap().pop_front() {
@@ -128,6 +131,9 @@ impl CatalogStore for FakeCatalog {
         }
         Ok(self.current())
     }
+}
+
+impl CatalogWriter for FakeCatalog {
     async fn put_settings(&self, settings: &CatalogSettings) -> Result<(), AwsError> {
         self.puts.lock().unwrap().push(settings.clone());
         if let Some(e) = self.put_error.lock().unwrap().clone() {
@@ -339,13 +345,16 @@ pub fn event(name: &str) -> Value {
 /// on one task interleave at each AWS call, as they would across concurrent Lambda instances.
 pub struct Interleaved<'a, T>(pub &'a T);
 
-impl<T: CatalogStore + Sync> CatalogStore for Interleaved<'_, T> {
+impl<T: CatalogReader + Sync> CatalogReader for Interleaved<'_, T> {
     async fn get_settings(&self) -> Result<CatalogSettings, AwsError> {
         tokio::task::yield_now().await;
         let result = self.0.get_settings().await;
         tokio::task::yield_now().await;
         result
     }
+}
+
+impl<T: CatalogWriter + Sync> CatalogWriter for Interleaved<'_, T> {
     async fn put_settings(&self, settings: &CatalogSettings) -> Result<(), AwsError> {
         tokio::task::yield_now().await;
         let result = self.0.put_settings(settings).await;
@@ -357,7 +366,7 @@ impl<T: CatalogStore + Sync> CatalogStore for Interleaved<'_, T> {
 impl World {
     /// Another guardrail instance (its own key cache) over this world's services, reaching
     /// the catalog through `catalog`.
-    pub fn instance<G: CatalogStore + Sync>(
+    pub fn instance<G: CatalogReader + CatalogWriter + Sync>(
         &self,
         catalog: G,
     ) -> Guardrail<G, &FakeParameters, &FakeKeys, &MemoryAudit, &ManualClock> {

@@ -1,15 +1,12 @@
-//! Entrypoint layer: the audit record. Every invocation ends in exactly one, which says what
-//! was found, what was done and why. It is also the invocation's response.
+//! Pure core: the audit record. Every invocation ends in exactly one, which says what was found,
+//! what was done and why. It is also the invocation's response, and its notification's text.
 
-use crate::config::EnforcementMode;
-use crate::core::exemption::{Exemption, ExemptionState};
-use crate::core::policy::Violation;
-use crate::core::policy::codes;
-use crate::core::settings::CatalogSettings;
-use crate::core::trigger::TriggerSummary;
-use crate::error::GuardrailError;
+use super::action::EnforcementMode;
+use super::exemption::Exemption;
+use super::policy::{Violation, codes};
+use super::settings::CatalogSettings;
+use super::trigger::TriggerSummary;
 use serde::Serialize;
-use std::io::Write;
 
 /// What the invocation ended in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,16 +48,6 @@ pub struct ErrorSummary {
     pub message: String,
     /// Whether a retry can succeed without anyone changing anything.
     pub transient: bool,
-}
-
-impl From<&GuardrailError> for ErrorSummary {
-    fn from(e: &GuardrailError) -> Self {
-        Self {
-            code: e.code(),
-            message: e.to_string(),
-            transient: e.is_transient(),
-        }
-    }
 }
 
 /// What became of the invocation's write of the catalog's settings.
@@ -152,17 +139,6 @@ impl AuditRecord {
     }
 }
 
-/// Where audit records go.
-pub trait AuditSink: Send + Sync {
-    fn record(&self, record: &AuditRecord);
-}
-
-impl<T: AuditSink> AuditSink for &T {
-    fn record(&self, record: &AuditRecord) {
-        (**self).record(record);
-    }
-}
-
 /// The subject and body of the notification for a record: what happened to which catalog,
 /// who caused it, and the settings before and after.
 pub fn notification_text(record: &AuditRecord) -> (String, String) {
@@ -216,123 +192,4 @@ pub fn notification_text(record: &AuditRecord) -> (String, String) {
         record.request_id,
     );
     (subject, message)
-}
-
-/// The CloudWatch namespace of the guardrail's metrics.
-pub const METRICS_NAMESPACE: &str = "GlueEncryptionGuardrail";
-
-/// The audit record as a CloudWatch Embedded Metric Format document: the record itself, plus
-/// the `_aws` directive and one member per metric. CloudWatch Logs extracts the metrics from
-/// the log line, so they cost no API call, and every metric counts exactly the audit records.
-///
-/// Every record carries the same fixed metrics, 0 or 1, dimensioned by `enforcement_mode`;
-/// each violation adds a metric named by its code; a skip adds `Skips` dimensioned by
-/// `enforcement_mode` and `reason_code`.
-pub fn emf_document(record: &AuditRecord, timestamp_ms: u64) -> serde_json::Value {
-    let failed = record.outcome == Outcome::Failed;
-    let mut metrics: Vec<(&str, u8)> = vec![
-        ("Evaluations", u8::from(record.before.is_some())),
-        ("DriftFound", u8::from(!record.violations.is_empty())),
-        (
-            "Remediations",
-            u8::from(record.outcome == Outcome::Remediated),
-        ),
-        (
-            "RemediationFailures",
-            u8::from(
-                failed
-                    && (!record.violations.is_empty() || record.write != WriteStatus::NotAttempted),
-            ),
-        ),
-        ("Failures", u8::from(failed)),
-        ("Exemptions", u8::from(record.outcome == Outcome::Exempt)),
-        (
-            "ExemptionsIgnored",
-            u8::from(
-                record
-                    .exemption
-                    .as_ref()
-                    .is_some_and(|e| e.state == ExemptionState::Ignored),
-            ),
-        ),
-        (
-            "WritesUnknown",
-            u8::from(record.write == WriteStatus::Unknown),
-        ),
-        (
-            "FindingsPublished",
-            u8::from(record.finding_status() == Some(PublicationStatus::Published)),
-        ),
-        (
-            "FindingFailures",
-            u8::from(record.finding_status() == Some(PublicationStatus::Failed)),
-        ),
-        (
-            "NotificationFailures",
-            u8::from(record.notification == Notification::Failed),
-        ),
-        ("ColdStarts", u8::from(record.cold_start)),
-    ];
-    metrics.extend(record.violations.iter().map(|v| (v.code(), 1)));
-
-    let definitions = |names: &[&str]| -> Vec<serde_json::Value> {
-        names
-            .iter()
-            .map(|name| serde_json::json!({ "Name": name, "Unit": "Count" }))
-            .collect()
-    };
-    let names: Vec<&str> = metrics.iter().map(|(name, _)| *name).collect();
-    let mut directives = vec![serde_json::json!({
-        "Namespace": METRICS_NAMESPACE,
-        "Dimensions": [["enforcement_mode"]],
-        "Metrics": definitions(&names),
-    })];
-    if record.outcome == Outcome::Skipped {
-        directives.push(serde_json::json!({
-            "Namespace": METRICS_NAMESPACE,
-            "Dimensions": [["enforcement_mode", "reason_code"]],
-            "Metrics": definitions(&["Skips"]),
-        }));
-        metrics.push(("Skips", 1));
-    }
-
-    let mut document = match serde_json::to_value(record) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
-    for (name, value) in metrics {
-        document.insert(name.to_owned(), value.into());
-    }
-    document.insert(
-        "_aws".into(),
-        serde_json::json!({ "Timestamp": timestamp_ms, "CloudWatchMetrics": directives }),
-    );
-    serde_json::Value::Object(document)
-}
-
-/// Writes each record as one JSON line on standard output, which Lambda sends to CloudWatch
-/// Logs, in Embedded Metric Format. The record is written whole, as JSON, rather than through
-/// `tracing`, so that its nested `before` and `after` stay objects a Logs Insights query can
-/// read, and so that the one line is both the audit trail and the metrics.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StdoutAudit;
-
-impl AuditSink for StdoutAudit {
-    fn record(&self, record: &AuditRecord) {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let mut line = match serde_json::to_vec(&emf_document(record, now_ms)) {
-            Ok(line) => line,
-            Err(e) => {
-                tracing::error!(error = %e, "could not serialize the audit record");
-                return;
-            }
-        };
-        line.push(b'\n');
-        let mut out = std::io::stdout().lock();
-        if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
-            tracing::error!(error = %e, "could not write the audit record");
-        }
-    }
 }

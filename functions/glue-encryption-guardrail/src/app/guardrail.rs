@@ -1,23 +1,27 @@
-//! Entrypoint layer: the handler. Trigger → read → verdict → action → write → verify → one
+//! Application: the guardrail. Trigger → read → verdict → action → write → verify → one
 //! audit record, whatever happens on the way. The decisions are the pure core's; this module
 //! only does the I/O around them.
 
-use crate::audit::{
-    AuditRecord, AuditSink, FindingPublication, Notification, Outcome, PublicationStatus,
-    WriteStatus, notification_text,
-};
-use crate::config::Config;
+use crate::app::config::Config;
+use crate::app::error::GuardrailError;
+use crate::app::findings::FindingPublisher;
+use crate::app::inspect::{self, Inspection};
+use crate::app::lookups::Lookups;
 use crate::core::action::{ActionKind, choose};
 use crate::core::event::AsTrigger;
 use crate::core::exemption::{Exemption, assess};
 use crate::core::finding::{Compliance, Scope, Verdict};
 use crate::core::policy::{Policy, evaluate, remediation};
+use crate::core::record::{
+    AuditRecord, FindingPublication, Notification, Outcome, PublicationStatus, WriteStatus,
+    notification_text,
+};
 use crate::core::trigger::{Decision, Whoami, classify};
-use crate::error::{AwsError, AwsErrorKind, GuardrailError};
-use crate::findings::FindingPublisher;
-use crate::inspect::{self, Inspection};
-use crate::keys::{Clock, KeyResolver};
-use crate::ports::{CatalogStore, FindingsHub, KeyDirectory, Notifier, ParameterStore};
+use crate::ports::{
+    AuditSink, CatalogReader, CatalogWriter, Clock, FindingsHub, KeyDirectory, Notifier,
+    ParameterStore,
+};
+use crate::ports::{AwsError, AwsErrorKind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -44,7 +48,7 @@ pub struct Guardrail<G, P, K, A, C> {
     /// The function's own session ([`Config::own_session_arn`]), worked out once.
     own_session_arn: Option<String>,
     catalog: G,
-    keys: KeyResolver<P, K, C>,
+    keys: Lookups<P, K, C>,
     audit: A,
     notifier: Option<Box<dyn Notifier>>,
     findings: Option<FindingPublisher>,
@@ -53,7 +57,7 @@ pub struct Guardrail<G, P, K, A, C> {
 
 impl<G, P, K, A, C> Guardrail<G, P, K, A, C>
 where
-    G: CatalogStore + Sync,
+    G: CatalogReader + CatalogWriter + Sync,
     P: ParameterStore + Sync,
     K: KeyDirectory + Sync,
     A: AuditSink,
@@ -68,7 +72,7 @@ where
         clock: C,
         audit: A,
     ) -> Self {
-        let keys = KeyResolver::new(
+        let keys = Lookups::new(
             parameters,
             keys,
             config.kms_key_parameter.clone(),
@@ -181,7 +185,7 @@ where
             Decision::Evaluate => {
                 // Boxed: the evaluation nests every SDK call's future, and the compiler lays
                 // out nested futures only so deep.
-                let evaluation = Box::pin(self.evaluate(&mut record));
+                let evaluation = Box::pin(self.inspect_and_act(&mut record));
                 match invocation.time_left {
                     Some(left) if left > DEADLINE_MARGIN => {
                         let budget = left - DEADLINE_MARGIN;
@@ -230,7 +234,7 @@ where
         };
     }
 
-    async fn evaluate(&self, record: &mut AuditRecord) -> Result<(), GuardrailError> {
+    async fn inspect_and_act(&self, record: &mut AuditRecord) -> Result<(), GuardrailError> {
         // Settings first, then the expected key; whatever was learned before a failure still
         // goes into the record.
         let service_role = self.config.catalog_service_role_arn.as_deref();

@@ -1,6 +1,7 @@
-//! Entrypoint layer: configuration, typed and read once at cold start.
+//! Application: configuration, typed and read once at cold start.
 
 pub use crate::core::action::EnforcementMode;
+use crate::core::arn;
 use std::time::Duration;
 
 /// `KMS_KEY_PARAMETER`: the name (or ARN) of the SSM parameter holding the expected key.
@@ -99,7 +100,7 @@ impl Config {
         };
 
         let parameter_name = |name: &'static str, value: String| {
-            if value.len() > 2048 || value.chars().any(char::is_whitespace) {
+            if !is_parameter_name(&value) {
                 return Err(ConfigError::Invalid {
                     name,
                     value,
@@ -116,7 +117,7 @@ impl Config {
             .transpose()?;
         let notification_topic_arn = get(NOTIFICATION_TOPIC_ARN);
         if let Some(arn) = &notification_topic_arn
-            && (arn.split(':').nth(2) != Some("sns") || arn_account(arn).is_none())
+            && (arn.split(':').nth(2) != Some("sns") || arn::account(arn).is_none())
         {
             return Err(ConfigError::Invalid {
                 name: NOTIFICATION_TOPIC_ARN,
@@ -138,7 +139,7 @@ impl Config {
         };
 
         let role_arn = |name: &'static str| match get(name) {
-            Some(arn) if !is_role_arn(&arn) => Err(ConfigError::Invalid {
+            Some(arn) if !arn::is_role_arn(&arn) => Err(ConfigError::Invalid {
                 name,
                 value: arn,
                 expected: "an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME",
@@ -204,15 +205,14 @@ impl Config {
 
     /// The account the guardrail runs in, taken from its role ARN when one is configured.
     pub fn account_from_role(&self) -> Option<&str> {
-        self.guardrail_role_arn.as_deref().and_then(arn_account)
+        self.guardrail_role_arn.as_deref().and_then(arn::account)
     }
 
     /// The partition the function runs in, from its role ARN; `aws` when none is configured.
     pub fn partition(&self) -> &str {
         self.guardrail_role_arn
             .as_deref()
-            .and_then(|arn| arn.split(':').nth(1))
-            .filter(|p| !p.is_empty())
+            .and_then(arn::partition)
             .unwrap_or("aws")
     }
 
@@ -240,24 +240,10 @@ impl Config {
     }
 }
 
-fn is_role_arn(arn: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    parts.next() == Some("arn")
-        && parts.next().is_some_and(|p| !p.is_empty())
-        && parts.next() == Some("iam")
-        && parts.next() == Some("")
-        && parts
-            .next()
-            .is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        && parts
-            .next()
-            .is_some_and(|r| r.starts_with("role/") && r.len() > 5)
-}
-
-/// The account id in an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:…`).
-pub fn arn_account(arn: &str) -> Option<&str> {
-    let account = arn.split(':').nth(4)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+/// An SSM parameter name or ARN as the guardrail accepts it: no spaces, at most 2048
+/// characters. The audit CLI checks its --key-parameter the same way.
+pub fn is_parameter_name(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 2048 && !value.chars().any(char::is_whitespace)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Entrypoint layer: finds the expected key, with a short-lived cache so warm invocations that
+//! Application: finds the expected key, with a short-lived cache so warm invocations that
 //! only read cost no SSM or KMS calls, and checks it afresh before any write.
 //!
 //! Only successes are cached: after a missing parameter or an unusable key, the next
@@ -7,47 +7,11 @@
 //! invocation fails rather than evaluate against a key nobody has checked lately. The keys a
 //! catalog's settings name are never looked up: the policy judges them by their text alone.
 
+use crate::app::error::GuardrailError;
 use crate::core::key::{KeyDescription, KeyProblem, KeyReferenceKind, arn_region, check_usable};
-use crate::error::GuardrailError;
-use crate::ports::{KeyDirectory, ParameterStore};
+use crate::ports::{Clock, KeyDirectory, ParameterStore};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// The time source, injectable so tests can move time.
-pub trait Clock: Send + Sync {
-    /// Monotonic time, for cache ages.
-    fn now(&self) -> Instant;
-    /// Wall-clock time in seconds since the Unix epoch, for expiries.
-    fn unix_now(&self) -> u64 {
-        u64::try_from(self.utc_now().as_second()).unwrap_or(0)
-    }
-    /// Wall-clock time, for the timestamps of findings.
-    fn utc_now(&self) -> jiff::Timestamp {
-        jiff::Timestamp::now()
-    }
-}
-
-impl<T: Clock> Clock for &T {
-    fn now(&self) -> Instant {
-        (**self).now()
-    }
-    fn unix_now(&self) -> u64 {
-        (**self).unix_now()
-    }
-    fn utc_now(&self) -> jiff::Timestamp {
-        (**self).utc_now()
-    }
-}
-
-/// The monotonic system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
 
 #[derive(Debug, Default)]
 struct Cache {
@@ -66,7 +30,7 @@ pub struct CheckedKey {
 }
 
 /// Finds the expected key through SSM and KMS, remembering answers for `ttl`.
-pub struct KeyResolver<P, K, C = SystemClock> {
+pub struct Lookups<P, K, C> {
     parameters: P,
     keys: K,
     parameter_name: String,
@@ -76,7 +40,7 @@ pub struct KeyResolver<P, K, C = SystemClock> {
     cache: Mutex<Cache>,
 }
 
-impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> KeyResolver<P, K, C> {
+impl<P: ParameterStore + Sync, K: KeyDirectory + Sync, C: Clock> Lookups<P, K, C> {
     pub fn new(
         parameters: P,
         keys: K,

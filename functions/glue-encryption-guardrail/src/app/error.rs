@@ -1,63 +1,9 @@
-//! Errors that end an invocation. Each knows its stable code and whether a retry can help.
+//! Application: the errors that end an invocation. Each knows its stable code and whether a retry can help.
 
 use crate::core::key::KeyProblem;
 use crate::core::policy::{Violation, codes};
-use std::fmt;
-
-/// What kind of failure an AWS call ended in, as far as retrying is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AwsErrorKind {
-    /// Throttled: the SDK already backed off and retried.
-    Throttled,
-    /// A 5xx answer from the service.
-    ServerError,
-    /// No answer in time.
-    Timeout,
-    /// The request never reached the service (DNS, connection, TLS).
-    Unreachable,
-    /// The caller lacks a permission.
-    AccessDenied,
-    /// The service rejected the request as invalid.
-    Rejected,
-}
-
-impl AwsErrorKind {
-    /// Whether trying again later can succeed without anyone changing anything.
-    pub fn is_transient(self) -> bool {
-        matches!(
-            self,
-            Self::Throttled | Self::ServerError | Self::Timeout | Self::Unreachable
-        )
-    }
-}
-
-/// A failed AWS call, without SDK types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsError {
-    /// The IAM action, e.g. `glue:PutDataCatalogEncryptionSettings`: the permission to check
-    /// when the call is denied.
-    pub action: &'static str,
-    pub kind: AwsErrorKind,
-    /// The service's error code, when it sent one.
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for AwsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let code = self.code.as_deref().unwrap_or("no error code");
-        match self.kind {
-            AwsErrorKind::AccessDenied => write!(
-                f,
-                "{} was denied ({code}): the execution role needs {} on this resource: {}",
-                self.action, self.action, self.message
-            ),
-            _ => write!(f, "{} failed ({code}): {}", self.action, self.message),
-        }
-    }
-}
-
-impl std::error::Error for AwsError {}
+use crate::core::record::ErrorSummary;
+use crate::ports::{AwsError, AwsErrorKind};
 
 /// Why an invocation failed. A failure writes nothing to the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,6 +90,16 @@ impl From<GuardrailError> for lambda_runtime::Diagnostic {
         Self {
             error_type: e.code().to_owned(),
             error_message: e.to_string(),
+        }
+    }
+}
+
+impl From<&GuardrailError> for ErrorSummary {
+    fn from(e: &GuardrailError) -> Self {
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+            transient: e.is_transient(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Entrypoint layer: the catalog's verdict published to Security Hub as its one finding
+//! Application: the catalog's verdict published to Security Hub as its one finding
 //! (`SECURITY_HUB_FINDINGS=enabled`).
 //!
 //! `CreatedAt` and `FirstObservedAt` must keep the time the finding was first created, while
@@ -8,7 +8,7 @@
 //! Security Hub ignores an update that is not newer than the finding it holds.
 
 use crate::core::finding::{Scope, Verdict, finding};
-use crate::error::AwsError;
+use crate::ports::AwsError;
 use crate::ports::FindingsHub;
 use std::sync::Mutex;
 

@@ -1,15 +1,15 @@
-//! Entrypoint layer: reads a catalog's settings, finds the expected key and judges the settings
+//! Application: reads a catalog's settings, finds the expected key and judges the settings
 //! with the pure policy. The one place the guardrail and the read-only audit CLI share, so both
 //! apply the same policy in the same way.
 //!
-//! Nothing here writes: it takes a [`CatalogStore`] but only ever calls `get_settings`.
+//! Nothing here can write: it takes a [`CatalogReader`].
 
+use crate::app::error::GuardrailError;
+use crate::app::lookups::CheckedKey;
 use crate::core::key::KeyDescription;
 use crate::core::policy::{Policy, Violation, evaluate};
 use crate::core::settings::CatalogSettings;
-use crate::error::GuardrailError;
-use crate::keys::CheckedKey;
-use crate::ports::CatalogStore;
+use crate::ports::CatalogReader;
 use std::future::Future;
 
 /// A catalog judged against the policy.
@@ -43,7 +43,7 @@ pub struct Incomplete {
 /// (the guardrail's cached resolver, or the audit CLI's own lookup; the future is polled only
 /// after the read), then evaluates the settings against the key and `service_role`. The keys
 /// the settings name are judged by their text: none is looked up.
-pub async fn inspect<G: CatalogStore + Sync>(
+pub async fn inspect<G: CatalogReader + Sync>(
     catalog: &G,
     expected_key: impl Future<Output = Result<CheckedKey, GuardrailError>>,
     service_role: Option<&str>,

@@ -1,8 +1,8 @@
 //! Wiring only: arguments, the operator's SDK configuration, and the exit code. The audit
-//! itself is `glue_encryption_guardrail::audit_cli`, where the tests can call it.
+//! itself is the library of this crate, where the tests can call it.
 
 use clap::Parser;
-use glue_encryption_guardrail::audit_cli::{self, Args};
+use glue_encryption_audit::Args;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -19,9 +19,9 @@ async fn main() -> ExitCode {
         .try_init();
 
     let args = Args::parse();
-    let sdk = audit_cli::load_sdk_config(&args).await;
+    let sdk = glue_encryption_audit::load_sdk_config(&args).await;
     let show_progress = args.progress || std::io::stderr().is_terminal();
-    let code = audit_cli::run(
+    let code = glue_encryption_audit::run(
         &args,
         &sdk,
         &mut std::io::stdout().lock(),
