@@ -172,3 +172,42 @@ fn oversized_fields_are_clipped_in_the_summary() {
     let summary = classify(&e, me()).summary;
     assert!(summary.event_id.unwrap().len() <= 260);
 }
+
+/// The runtime deserializes the payload before the handler runs: a payload its type refuses
+/// ends the invocation with no audit record. `aws_lambda_events`' EventBridge envelope refuses
+/// payloads that the guardrail reads and records (a skip with its reason, or an evaluation),
+/// which is why the function parses events with its own lenient reader (core/event.rs).
+#[tokio::test]
+async fn the_typed_eventbridge_envelope_would_lose_payloads_that_end_in_a_record() {
+    use aws_lambda_events::eventbridge::EventBridgeEvent;
+    use glue_encryption_guardrail::core::event::TriggerEvent;
+    let drift = serde_json::to_string(&event("put-encryption-disabled.json")).unwrap();
+    let cases = [
+        // a scheduled tick whose time is not RFC 3339 (EventBridge's own format, but nothing
+        // in the guardrail reads it)
+        r#"{"source":"aws.events","detail-type":"Scheduled Event","time":"yesterday","detail":{}}"#
+            .to_owned(),
+        // an event without detail-type: recorded as an unsupported event
+        r#"{"source":"aws.glue","detail":{}}"#.to_owned(),
+        // a CloudTrail record without detail: recorded as another API's event
+        r#"{"source":"aws.glue","detail-type":"AWS API Call via CloudTrail"}"#.to_owned(),
+        // a duplicated key: the last one counts, as in serde_json::Value
+        drift.replacen('{', r#"{"region":"eu-west-1","#, 1),
+        // not an object at all
+        "[1, 2, 3]".to_owned(),
+    ];
+    for payload in cases {
+        assert!(
+            serde_json::from_str::<EventBridgeEvent>(&payload).is_err(),
+            "the envelope reads {payload}"
+        );
+        let event = TriggerEvent::from_slice(payload.as_bytes()).unwrap();
+        let world = World::new(compliant());
+        world
+            .guardrail(glue_encryption_guardrail::app::config::EnforcementMode::Remediate)
+            .handle(&event, invocation())
+            .await
+            .unwrap();
+        assert_eq!(world.audit.records().len(), 1, "{payload}");
+    }
+}

@@ -102,55 +102,56 @@ trait Fields: Default {
     fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
 }
 
-impl Fields for TriggerEvent {
-    fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "source" => self.source = text(map)?,
-            "detail-type" => self.detail_type = text(map)?,
-            "id" => self.id = text(map)?,
-            "time" => self.time = text(map)?,
-            "account" => self.account = text(map)?,
-            "region" => self.region = text(map)?,
-            "detail" => self.detail = object(map)?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
-}
-
-impl Fields for Detail {
-    fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "eventSource" => self.event_source = text(map)?,
-            "eventName" => self.event_name = text(map)?,
-            "eventID" => self.event_id = text(map)?,
-            "eventTime" => self.event_time = text(map)?,
-            "awsRegion" => self.aws_region = text(map)?,
-            "recipientAccountId" => self.recipient_account_id = text(map)?,
-            "errorCode" => self.error_code = map.next_value::<ErrorCode>()?.0,
-            "userIdentity" => self.user_identity = object(map)?,
-            "requestParameters" => self.request_parameters = object(map)?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
-}
-
-impl Fields for UserIdentity {
-    fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "arn" => self.arn = text(map)?,
-            "invokedBy" => self.invoked_by = text(map)?,
-            "sessionContext" => {
-                self.session_issuer_arn = object::<_, SessionContext>(map)?
-                    .and_then(|context| context.issuer)
-                    .and_then(|issuer| issuer.arn);
+/// `Fields` for a struct: each JSON key, the field it fills, and how the value is read.
+macro_rules! fields {
+    ($type:ty { $($key:literal => $field:ident: $read:ident),+ $(,)? }) => {
+        impl Fields for $type {
+            fn field<'de, A: MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                match key {
+                    $($key => self.$field = $read(map)?,)+
+                    _ => skip(map)?,
+                }
+                Ok(())
             }
-            _ => skip(map)?,
         }
-        Ok(())
-    }
+    };
 }
+
+fields!(TriggerEvent {
+    "source" => source: text,
+    "detail-type" => detail_type: text,
+    "id" => id: text,
+    "time" => time: text,
+    "account" => account: text,
+    "region" => region: text,
+    "detail" => detail: object,
+});
+
+fields!(Detail {
+    "eventSource" => event_source: text,
+    "eventName" => event_name: text,
+    "eventID" => event_id: text,
+    "eventTime" => event_time: text,
+    "awsRegion" => aws_region: text,
+    "recipientAccountId" => recipient_account_id: text,
+    "errorCode" => error_code: any_as_text,
+    "userIdentity" => user_identity: object,
+    "requestParameters" => request_parameters: object,
+});
+
+fields!(UserIdentity {
+    "arn" => arn: text,
+    "invokedBy" => invoked_by: text,
+    "sessionContext" => session_issuer_arn: issuer_arn,
+});
+
+fields!(RequestParameters {
+    "catalogId" => catalog_id: text,
+});
 
 /// `sessionContext`, read only for its issuer.
 #[derive(Default)]
@@ -158,39 +159,32 @@ struct SessionContext {
     issuer: Option<SessionIssuer>,
 }
 
-impl Fields for SessionContext {
-    fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "sessionIssuer" => self.issuer = object(map)?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
-}
-
 #[derive(Default)]
 struct SessionIssuer {
     arn: Option<String>,
 }
 
-impl Fields for SessionIssuer {
-    fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "arn" => self.arn = text(map)?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
+fields!(SessionContext {
+    "sessionIssuer" => issuer: object,
+});
+
+fields!(SessionIssuer {
+    "arn" => arn: text,
+});
+
+/// `sessionContext.sessionIssuer.arn`.
+fn issuer_arn<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+    Ok(object::<_, SessionContext>(map)?
+        .and_then(|context| context.issuer)
+        .and_then(|issuer| issuer.arn))
 }
 
-impl Fields for RequestParameters {
-    fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "catalogId" => self.catalog_id = text(map)?,
-            _ => skip(map)?,
-        }
-        Ok(())
-    }
+/// The next value as text whatever its JSON type: a number or a boolean as written, an object
+/// or an array as `(an object)` or `(an array)` (skipped, never built: no depth of nesting can
+/// fail the parse), null or an empty string as `None`.
+fn any_as_text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+    map.next_value::<Lenient<AnyText>>()
+        .map(|text| text.0.map(|t| t.0))
 }
 
 /// The next value as text: `None` when it is not a string.
@@ -217,10 +211,22 @@ impl<'de> Deserialize<'de> for TriggerEvent {
     }
 }
 
-/// What a field is read as: text or an object. Any other JSON type reads as absent.
+/// What a field is read as: text or an object, and for [`AnyText`] any value. Any other JSON
+/// type reads as absent.
 trait Readable: Sized {
     fn from_text(_: &str) -> Option<Self> {
         None
+    }
+
+    /// A number or a boolean, as written.
+    fn from_scalar(_: &dyn fmt::Display) -> Option<Self> {
+        None
+    }
+
+    /// An array, whose elements are skipped without being built.
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
     }
 
     fn from_object<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
@@ -232,6 +238,29 @@ trait Readable: Sized {
 impl Readable for String {
     fn from_text(text: &str) -> Option<Self> {
         Some(text.to_owned())
+    }
+}
+
+/// Any JSON value as text: see [`any_as_text`].
+struct AnyText(String);
+
+impl Readable for AnyText {
+    fn from_text(text: &str) -> Option<Self> {
+        (!text.is_empty()).then(|| Self(text.to_owned()))
+    }
+
+    fn from_scalar(value: &dyn fmt::Display) -> Option<Self> {
+        Some(Self(value.to_string()))
+    }
+
+    fn from_object<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Some(Self("(an object)".into())))
+    }
+
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Some(Self("(an array)".into())))
     }
 }
 
@@ -271,83 +300,28 @@ impl<'de, T: Readable> Visitor<'de> for LenientVisitor<T> {
         T::from_object(map).map(Lenient)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Lenient(None))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Lenient(None))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Lenient(None))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Lenient(None))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Lenient(None))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Lenient(None))
-    }
-}
-
-/// `errorCode`, read as text whatever its JSON type. An object or array is skipped, never
-/// built, so that no depth of nesting can fail the parse: the payload still ends in a record.
-struct ErrorCode(Option<String>);
-
-impl<'de> Deserialize<'de> for ErrorCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ErrorCodeVisitor)
-    }
-}
-
-struct ErrorCodeVisitor;
-
-impl<'de> Visitor<'de> for ErrorCodeVisitor {
-    type Value = ErrorCode;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(ErrorCode((!v.is_empty()).then(|| v.to_owned())))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        T::from_seq(seq).map(Lenient)
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(ErrorCode(Some(v.to_string())))
+        Ok(Lenient(T::from_scalar(&v)))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(ErrorCode(Some(v.to_string())))
+        Ok(Lenient(T::from_scalar(&v)))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(ErrorCode(Some(v.to_string())))
+        Ok(Lenient(T::from_scalar(&v)))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(ErrorCode(Some(v.to_string())))
+        Ok(Lenient(T::from_scalar(&v)))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ErrorCode(None))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(ErrorCode(Some("(an object)".into())))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(ErrorCode(Some("(an array)".into())))
+        Ok(Lenient(None))
     }
 }
 
