@@ -73,7 +73,7 @@ deploy: ## sam build + sam deploy (guided the first time, samconfig.toml after)
 	@scripts/setup-template-tools.sh
 	@scripts/deploy.sh
 
-stackset: ## Roll out to an organization with CloudFormation StackSets (see README)
+stackset: ## Roll out to an organization with CloudFormation StackSets (docs/deploying.md)
 	@scripts/setup.sh
 	@scripts/setup-template-tools.sh
 	@scripts/stackset.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: measures the guardrail and prints one Markdown table on standard output (build
-# and progress output goes to standard error). README.md, "Performance", explains every figure.
+# and progress output goes to standard error). docs/performance.md explains every figure.
 #
 #   1. the pure core with criterion (parse + classify + evaluate, one core)
 #   2. the release function binary, native: invoke latency, cold start and peak memory, run under

@@ -144,7 +144,7 @@ done
 check "checkov on template.yaml: nothing failed, every skip has a reason" checkov_clean template.yaml
 check "checkov on the expanded template: nothing failed, every skip has a reason" checkov_clean "$EXPANDED"
 
-# checkov's counts, for the README's "Checks that run without an AWS account".
+# checkov's counts, for docs/deploying.md, "Checks that run without an AWS account".
 if [[ -f "$WORK/checkov-counts" ]]; then
   while read -r file checks_passed checks_skipped; do
     [[ "$file" == "$EXPANDED" ]] && file="the expanded template"

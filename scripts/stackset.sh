@@ -4,8 +4,8 @@
 # deployment to accounts that join those OUs later.
 #
 # Run it with credentials for the organization's management account, or for a delegated
-# StackSets administrator (CALL_AS=DELEGATED_ADMIN). The README's section "Every account of an
-# organization: StackSets" has the prerequisites (trusted access, the artifact buckets and
+# StackSets administrator (CALL_AS=DELEGATED_ADMIN). docs/deploying.md, "Every account of an
+# organization: StackSets", has the prerequisites (trusted access, the artifact buckets and
 # their policy, CloudTrail) and the permissions this script needs.
 #
 # Required environment:

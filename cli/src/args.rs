@@ -21,8 +21,8 @@ files' static keys and role profiles, container and instance roles), plus SSO pr
 `aws sso login`). Not built in: credential_process and `aws login` profiles; for those, export
 the credentials first (aws configure export-credentials --format env). Choose a profile with
 --profile or AWS_PROFILE. The operator's region (AWS_REGION or the profile's) is where
-sts:AssumeRole and account:ListRegions are called, and gives the partition of the role ARNs;
-without one, us-east-1.";
+sts:GetCallerIdentity, sts:AssumeRole and account:ListRegions are called; without one,
+us-east-1. The partition of the role ARNs is the operator's own, from GetCallerIdentity.";
 
 const AFTER_HELP: &str = "\
 EXIT CODES:

@@ -6,7 +6,7 @@ import { resolveTemplate } from './resolve.mjs'
 
 // The key policy KMS gives a key created without one: the account's IAM policies decide.
 // It stands in for a key brought with KmsKeyArn, whose real policy the template cannot know;
-// the README asks such a key to allow the guardrail's role kms:DescribeKey, which this
+// docs/deploying.md asks such a key to allow the guardrail's role kms:DescribeKey, which this
 // default policy does through IAM.
 export function defaultKeyPolicy(accountId, partition) {
   return {
