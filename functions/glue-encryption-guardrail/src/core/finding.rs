@@ -17,8 +17,11 @@ pub const FINDING_TYPE: &str =
     "Software and Configuration Checks/AWS Security Best Practices/Glue Data Catalog Encryption";
 /// The same for every catalog and every status, so that a finding keeps its title.
 pub const TITLE: &str = "Glue Data Catalog is encrypted with the organization's own KMS key";
-/// Where a person reads what the finding means and what to do.
-pub const REMEDIATION_URL: &str = "https://github.com/glue-encryption-guardrail/glue-encryption-guardrail/blob/main/docs/security-hub.md";
+/// What a person fixing the catalog by hand sets: AWS's reference of the two sub-settings. (The
+/// guardrail's own docs/security-hub.md explains the finding; it has no public address this
+/// code can know.)
+pub const REMEDIATION_URL: &str =
+    "https://docs.aws.amazon.com/glue/latest/webapi/API_DataCatalogEncryptionSettings.html";
 const REMEDIATION_TEXT: &str = "The guardrail re-applies both settings with the organization's key \
      in remediate mode. In detect mode, or while the catalog is exempt, set metadata encryption \
      (SSE-KMS) and connection password encryption with the key in the stack's KmsKeyParameter, \
