@@ -8,6 +8,10 @@
 //!
 //! Error answers are sent as wire responses (status, `__type` body) rather than modeled errors,
 //! so the SDK's own error parsing and retry classification run as they do against AWS.
+//!
+//! The faults are tables: a [`Fault`] is a wire answer and what the guardrail must make of it,
+//! and a test puts each row in front of one [`Call`] of a remediation, with every other call
+//! answered by a healthy service ([`Aws`]). A new fault is one row.
 
 // A test states its expectations with unwrap, expect and panic (see clippy.toml); clippy does not
 // count the helper functions outside `#[test]` as tests.
@@ -21,7 +25,7 @@ use aws_sdk_glue::types as glue;
 use aws_sdk_kms::operation::describe_key::{DescribeKeyError, DescribeKeyOutput};
 use aws_sdk_kms::types as kms;
 use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
-use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
+use aws_smithy_mocks::{MockResponse, Rule, RuleBuilder, RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
 };
@@ -97,24 +101,204 @@ fn internal_error() -> HttpResponse {
 fn unavailable() -> HttpResponse {
     bare(503)
 }
+fn ssm_internal_error() -> HttpResponse {
+    aws_json_error(500, "InternalServerError", "internal error")
+}
+fn kms_internal_error() -> HttpResponse {
+    aws_json_error(500, "KMSInternalException", "internal error")
+}
+fn access_denied_exception() -> HttpResponse {
+    aws_json_error(
+        400,
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/guardrail/fn is not authorized",
+    )
+}
+fn bare_403() -> HttpResponse {
+    bare(403)
+}
+/// What the emulator sends with IAM enforcement on: an XML body a JSON protocol cannot parse.
+fn xml_403() -> HttpResponse {
+    HttpResponse::new(
+        StatusCode::try_from(403).unwrap(),
+        SdkBody::from(
+            "<?xml version=\"1.0\"?><ErrorResponse><Error><Code>AccessDenied</Code>\
+             <Message>not authorized</Message></Error></ErrorResponse>",
+        ),
+    )
+}
+fn not_json() -> HttpResponse {
+    ok_json("{\"DataCatalogEncryptionSettings\": [not json")
+}
+fn bare_429() -> HttpResponse {
+    bare(429)
+}
+/// The large HTML error page a proxy may answer with.
+fn html_page() -> String {
+    format!("<html>{}</html>", "Service Unavailable ".repeat(5_000))
+}
+fn html_503() -> HttpResponse {
+    HttpResponse::new(
+        StatusCode::try_from(503).unwrap(),
+        SdkBody::from(html_page()),
+    )
+}
 
-/// A transient fault, the error code the invocation fails with once retries run out.
-type Fault = (&'static str, fn() -> HttpResponse, &'static str);
+// ---------------------------------------------------------------------------------------------
+// Faults: one row each
+// ---------------------------------------------------------------------------------------------
+
+/// A wire answer, and what the guardrail must make of a call that meets it on every attempt.
+#[derive(Clone, Copy)]
+struct Fault {
+    name: &'static str,
+    answer: fn() -> HttpResponse,
+    /// The attempts one call makes: `MAX` when the SDK retries the answer, 1 when it does not.
+    attempts: usize,
+    /// The error code the invocation fails with.
+    code: &'static str,
+    /// Whether a retry can succeed without anyone changing anything.
+    transient: bool,
+    /// What the error and the audit record say; `{action}` stands for the call's IAM action.
+    says: &'static [&'static str],
+    /// What a write that met it may have done.
+    write: WriteStatus,
+}
+
+impl Fault {
+    /// Throttling: the SDK retries it, and a write that met it was answered, so it changed
+    /// nothing.
+    const fn throttled(name: &'static str, answer: fn() -> HttpResponse) -> Self {
+        Self {
+            name,
+            answer,
+            attempts: MAX,
+            code: "aws_throttled",
+            transient: true,
+            says: &["{action}"],
+            write: WriteStatus::Refused,
+        }
+    }
+
+    /// A server error: the SDK retries it, and Glue may have applied a write that met it.
+    const fn server_error(name: &'static str, answer: fn() -> HttpResponse) -> Self {
+        Self {
+            code: "aws_server_error",
+            write: WriteStatus::Unknown,
+            ..Self::throttled(name, answer)
+        }
+    }
+
+    /// A way to be denied: tried once, and the error names the permission the call needs.
+    const fn denied(name: &'static str, answer: fn() -> HttpResponse) -> Self {
+        Self {
+            attempts: 1,
+            code: "access_denied",
+            transient: false,
+            says: &["needs {action}"],
+            ..Self::throttled(name, answer)
+        }
+    }
+}
 
 const TRANSIENT_GLUE_FAULTS: [Fault; 4] = [
-    ("ThrottlingException (400)", throttling, "aws_throttled"),
-    (
-        "TooManyRequestsException (429)",
-        too_many_requests,
-        "aws_throttled",
-    ),
-    (
-        "InternalServiceException (500)",
-        internal_error,
-        "aws_server_error",
-    ),
-    ("bare 503", unavailable, "aws_server_error"),
+    Fault::throttled("ThrottlingException (400)", throttling),
+    Fault::throttled("TooManyRequestsException (429)", too_many_requests),
+    Fault::server_error("InternalServiceException (500)", internal_error),
+    Fault::server_error("bare 503", unavailable),
 ];
+
+const DENIALS: [Fault; 3] = [
+    Fault::denied("AccessDeniedException", access_denied_exception),
+    Fault::denied("bare 403", bare_403),
+    Fault::denied("403 with an XML body", xml_403),
+];
+
+/// The calls of a remediation on a cold start, ordered as the guardrail makes them (the
+/// read-back after the write aside).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Call {
+    GlueGet,
+    SsmGetParameter,
+    KmsDescribeKey,
+    GluePut,
+}
+
+impl Call {
+    const ALL: [Call; 4] = [
+        Call::GlueGet,
+        Call::SsmGetParameter,
+        Call::KmsDescribeKey,
+        Call::GluePut,
+    ];
+
+    /// The IAM action the call needs.
+    fn action(self) -> &'static str {
+        match self {
+            Call::GlueGet => GET,
+            Call::SsmGetParameter => "ssm:GetParameter",
+            Call::KmsDescribeKey => "kms:DescribeKey",
+            Call::GluePut => PUT,
+        }
+    }
+
+    /// One operation of this call whose first `n` attempts meet `answer`; then, if `recovers`,
+    /// the healthy answer.
+    fn meeting(
+        self,
+        glue: &MockGlue,
+        answer: fn() -> HttpResponse,
+        n: usize,
+        recovers: bool,
+    ) -> Rule {
+        match self {
+            Call::GlueGet => faults_then(
+                mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings),
+                answer,
+                n,
+                recovers.then(|| glue.get_output()),
+            ),
+            Call::GluePut => faults_then(
+                mock!(aws_sdk_glue::Client::put_data_catalog_encryption_settings)
+                    .match_requests(glue.record_put()),
+                answer,
+                n,
+                recovers.then(|| glue.put_output()),
+            ),
+            Call::SsmGetParameter => faults_then(
+                mock!(aws_sdk_ssm::Client::get_parameter),
+                answer,
+                n,
+                recovers.then(|| parameter_output(OUR_KEY)),
+            ),
+            Call::KmsDescribeKey => faults_then(
+                mock!(aws_sdk_kms::Client::describe_key),
+                answer,
+                n,
+                recovers.then_some(our_key_output),
+            ),
+        }
+    }
+}
+
+/// `rule` answering `n` attempts with `answer`, then `healthy` once when there is one.
+fn faults_then<I, O, E>(
+    rule: RuleBuilder<I, O, E>,
+    answer: fn() -> HttpResponse,
+    n: usize,
+    healthy: Option<impl Fn() -> O + Send + Sync + 'static>,
+) -> Rule
+where
+    I: std::fmt::Debug + Send + Sync + 'static,
+    O: std::fmt::Debug + Send + Sync + 'static,
+    E: std::fmt::Debug + Send + Sync + std::error::Error + 'static,
+{
+    let faults = rule.sequence().http_response(answer).times(n);
+    match healthy {
+        Some(output) => faults.output(output).build(),
+        None => faults.build(),
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // A mocked Glue that remembers what was written
@@ -227,25 +411,6 @@ impl MockGlue {
             .build()
     }
 
-    /// One Get operation whose first `n` attempts meet `fault`, then the stored settings.
-    fn get_fault_then_ok(&self, fault: fn() -> HttpResponse, n: usize) -> Rule {
-        mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings)
-            .sequence()
-            .http_response(fault)
-            .times(n)
-            .output(self.get_output())
-            .build()
-    }
-
-    /// One Get operation whose `n` attempts all meet `fault`.
-    fn get_fault(&self, fault: fn() -> HttpResponse, n: usize) -> Rule {
-        mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings)
-            .sequence()
-            .http_response(fault)
-            .times(n)
-            .build()
-    }
-
     /// Accepts every Put and stores it.
     fn put_rule(&self) -> Rule {
         mock!(aws_sdk_glue::Client::put_data_catalog_encryption_settings)
@@ -253,27 +418,6 @@ impl MockGlue {
             .sequence()
             .output(self.put_output())
             .repeatedly()
-            .build()
-    }
-
-    /// One Put operation whose first `n` attempts meet `fault`, then accepted.
-    fn put_fault_then_ok(&self, fault: fn() -> HttpResponse, n: usize) -> Rule {
-        mock!(aws_sdk_glue::Client::put_data_catalog_encryption_settings)
-            .match_requests(self.record_put())
-            .sequence()
-            .http_response(fault)
-            .times(n)
-            .output(self.put_output())
-            .build()
-    }
-
-    /// One Put operation whose `n` attempts all meet `fault`; nothing is stored.
-    fn put_fault(&self, fault: fn() -> HttpResponse, n: usize) -> Rule {
-        mock!(aws_sdk_glue::Client::put_data_catalog_encryption_settings)
-            .match_requests(self.record_put())
-            .sequence()
-            .http_response(fault)
-            .times(n)
             .build()
     }
 }
@@ -339,6 +483,13 @@ fn key_metadata(arn: &str) -> kms::KeyMetadata {
         .unwrap()
 }
 
+/// DescribeKey's answer for our key.
+fn our_key_output() -> DescribeKeyOutput {
+    DescribeKeyOutput::builder()
+        .key_metadata(key_metadata(OUR_KEY))
+        .build()
+}
+
 /// DescribeKey knows our key by ARN, id and alias, and the other key by ARN; anything else is
 /// `NotFoundException`. Records every reference asked for. (A computed answer: never used for a
 /// call that is retried, since the mock cannot recompute on a retry.)
@@ -347,11 +498,7 @@ fn kms_rule(described: &Asked) -> Rule {
     mock!(aws_sdk_kms::Client::describe_key).then_compute_response(move |input| {
         described.push(input.key_id());
         match input.key_id() {
-            Some(OUR_KEY | OUR_KEY_ID | OUR_ALIAS) => MockResponse::Output(
-                DescribeKeyOutput::builder()
-                    .key_metadata(key_metadata(OUR_KEY))
-                    .build(),
-            ),
+            Some(OUR_KEY | OUR_KEY_ID | OUR_ALIAS) => MockResponse::Output(our_key_output()),
             Some(OTHER_KEY) => MockResponse::Output(
                 DescribeKeyOutput::builder()
                     .key_metadata(key_metadata(OTHER_KEY))
@@ -412,48 +559,220 @@ fn config() -> Config {
     config
 }
 
-fn real<'a>(
-    glue: aws_sdk_glue::Client,
-    ssm: aws_sdk_ssm::Client,
-    kms: aws_sdk_kms::Client,
-    clock: &'a ManualClock,
-    audit: &'a MemoryAudit,
-) -> Real<'a> {
-    Guardrail::new(
-        config(),
-        REGION.into(),
-        GlueCatalog::new(glue),
-        SsmParameters::new(ssm),
-        KmsKeys::new(kms),
-        clock,
-        audit,
-    )
+/// What the real guardrail talks to: Glue holding a catalog, SSM holding the key parameter and
+/// KMS knowing our key, each answered by its healthy rule unless a rule put in front answers
+/// first. Records what SSM and KMS were asked.
+struct Aws {
+    glue: MockGlue,
+    /// Rules that answer before the healthy ones.
+    first: Vec<Rule>,
+    get: Rule,
+    put: Rule,
+    ssm: Rule,
+    kms: Rule,
+    /// The parameter names SSM was asked for, and whether with decryption.
+    names: Asked,
+    decrypted: Asked,
+    /// The key references KMS was asked to describe.
+    described: Asked,
+    config: Config,
+    clock: ManualClock,
+    audit: MemoryAudit,
 }
 
-/// SSM holding our key's ARN, and KMS knowing it.
-fn healthy_ssm_and_kms() -> (aws_sdk_ssm::Client, aws_sdk_kms::Client) {
-    let ssm = client!(
-        aws_sdk_ssm,
-        [&ssm_rule(OUR_KEY, &Asked::default(), &Asked::default())]
-    );
-    let kms = client!(aws_sdk_kms, [&kms_rule(&Asked::default())]);
-    (ssm, kms)
-}
+impl Aws {
+    /// Glue holding `settings`, the parameter holding our key's ARN.
+    fn holding(settings: glue::DataCatalogEncryptionSettings) -> Self {
+        Self::with_parameter(settings, OUR_KEY)
+    }
 
-/// The one audit record, which must say `failed` with `code`, and that no write was sent.
-fn the_failure(audit: &MemoryAudit, code: &str) -> AuditRecord {
-    the_failed_write(audit, code, WriteStatus::NotAttempted)
+    /// Glue holding `settings`, the parameter holding `value`.
+    fn with_parameter(settings: glue::DataCatalogEncryptionSettings, value: &str) -> Self {
+        let glue = MockGlue::with(settings);
+        let (names, decrypted, described) = (Asked::default(), Asked::default(), Asked::default());
+        Self {
+            first: Vec::new(),
+            get: glue.get_rule(),
+            put: glue.put_rule(),
+            ssm: ssm_rule(value, &names, &decrypted),
+            kms: kms_rule(&described),
+            glue,
+            names,
+            decrypted,
+            described,
+            config: config(),
+            clock: ManualClock::default(),
+            audit: MemoryAudit::default(),
+        }
+    }
+
+    /// `rule` answers its operation before the healthy service does, until it is used up.
+    fn first(mut self, rule: &Rule) -> Self {
+        self.first.push(rule.clone());
+        self
+    }
+
+    /// The rules put in front, then `healthy`. Every client gets every rule put in front: a
+    /// rule answers only the operation it mocks.
+    fn rules<'a>(&'a self, healthy: &[&'a Rule]) -> Vec<&'a Rule> {
+        self.first.iter().chain(healthy.iter().copied()).collect()
+    }
+
+    /// The guardrail over these services, with one key cache for all its invocations.
+    fn guardrail(&self) -> Real<'_> {
+        self.guardrail_over(client!(aws_sdk_glue, self.rules(&[&self.get, &self.put])))
+    }
+
+    /// The guardrail over these SSM and KMS, and `glue`.
+    fn guardrail_over(&self, glue: aws_sdk_glue::Client) -> Real<'_> {
+        let ssm = client!(aws_sdk_ssm, self.rules(&[&self.ssm]));
+        let kms = client!(aws_sdk_kms, self.rules(&[&self.kms]));
+        Guardrail::new(
+            self.config.clone(),
+            REGION.into(),
+            GlueCatalog::new(glue),
+            SsmParameters::new(ssm),
+            KmsKeys::new(kms),
+            &self.clock,
+            &self.audit,
+        )
+    }
+
+    /// One invocation on the drift event, by a guardrail fresh from a cold start.
+    async fn drift(&self) -> Result<AuditRecord, GuardrailError> {
+        self.guardrail().handle(&event(DRIFT), invocation()).await
+    }
 }
 
 /// The one audit record, which must say `failed` with `code`, and `write` of the write.
-fn the_failed_write(audit: &MemoryAudit, code: &str, write: WriteStatus) -> AuditRecord {
+fn the_failed_write(
+    case: &str,
+    audit: &MemoryAudit,
+    code: &str,
+    write: WriteStatus,
+) -> AuditRecord {
     let records = audit.records();
-    assert_eq!(records.len(), 1, "exactly one audit record");
+    assert_eq!(records.len(), 1, "{case}: exactly one audit record");
     let record = records.into_iter().next().unwrap();
-    assert_eq!(record.outcome, Outcome::Failed);
-    assert_eq!(record.reason_code, code);
-    assert_eq!(record.error.as_ref().map(|e| e.code), Some(code));
-    assert_eq!(record.write, write, "{code}");
+    assert_eq!(record.outcome, Outcome::Failed, "{case}");
+    assert_eq!(record.reason_code, code, "{case}");
+    assert_eq!(record.error.as_ref().map(|e| e.code), Some(code), "{case}");
+    assert_eq!(record.write, write, "{case}: {code}");
+    record
+}
+
+/// A remediation whose `call` meets `fault` on every attempt but the last: the SDK retries
+/// within the one call, and the drift is fixed.
+async fn remediation_recovers(call: Call, fault: Fault) {
+    let case = format!("{} on {}", fault.name, call.action());
+    // given: the call meets the fault until its last attempt, then is answered
+    let aws = Aws::holding(glue_disabled());
+    let flaky = call.meeting(&aws.glue, fault.answer, MAX - 1, true);
+    let aws = aws.first(&flaky);
+
+    // when
+    let record = aws.drift().await.unwrap_or_else(|e| panic!("{case}: {e}"));
+
+    // then: the SDK retried within the one call, and the drift was fixed
+    assert_eq!(flaky.num_calls(), MAX, "{case}: attempts");
+    assert_eq!(record.outcome, Outcome::Remediated, "{case}");
+    assert_eq!(record.write, WriteStatus::Confirmed, "{case}");
+    assert_eq!(aws.glue.puts().len(), 1, "{case}: one Put operation");
+    assert_eq!(aws.glue.stored(), glue_compliant(), "{case}");
+    assert_eq!(aws.audit.records().len(), 1, "{case}: one audit record");
+}
+
+/// A remediation whose `call` meets `fault` on every attempt (and one more is ready): the
+/// invocation makes the fault's attempts, fails with its code, records the failure, stops at
+/// that call and leaves the catalog as it was. Returns the record and the error.
+async fn remediation_fails(call: Call, fault: Fault) -> (AuditRecord, GuardrailError) {
+    let case = format!("{} on {}", fault.name, call.action());
+    // given: every attempt the SDK may make meets the fault, and one more is ready
+    let aws = Aws::holding(glue_disabled());
+    let failing = call.meeting(&aws.glue, fault.answer, MAX + 1, false);
+    let aws = aws.first(&failing);
+
+    // when
+    let Err(err) = aws.drift().await else {
+        panic!("{case}: the invocation succeeded")
+    };
+
+    // then: the fault's attempts and no more, and its error
+    assert_eq!(failing.num_calls(), fault.attempts, "{case}: attempts");
+    assert_eq!(err.code(), fault.code, "{case}: {err}");
+    assert_eq!(
+        err.is_transient(),
+        fault.transient,
+        "{case}: can a retry succeed"
+    );
+    let write = match call {
+        Call::GluePut => fault.write,
+        _ => WriteStatus::NotAttempted,
+    };
+    let record = the_failed_write(&case, &aws.audit, fault.code, write);
+    assert_eq!(
+        record.error.as_ref().map(|e| e.transient),
+        Some(fault.transient),
+        "{case}"
+    );
+    for says in fault.says {
+        let says = says.replace("{action}", call.action());
+        assert!(err.to_string().contains(&says), "{case}: {says:?} in {err}");
+        assert!(
+            record.reason.contains(&says),
+            "{case}: {says:?} in the record"
+        );
+    }
+    assert_eq!(record.after, None, "{case}: no read-back after a failure");
+
+    // and the invocation stopped there: each call before it was answered once, none after it
+    // was made, and nothing was written
+    for (healthy, rule) in [
+        (Call::GlueGet, &aws.get),
+        (Call::SsmGetParameter, &aws.ssm),
+        (Call::KmsDescribeKey, &aws.kms),
+        (Call::GluePut, &aws.put),
+    ] {
+        let expected = usize::from(healthy < call);
+        assert_eq!(rule.num_calls(), expected, "{case}: {healthy:?} answered");
+    }
+    let put_operations = usize::from(call == Call::GluePut);
+    assert_eq!(
+        aws.glue.puts().len(),
+        put_operations,
+        "{case}: Put operations"
+    );
+    assert_eq!(
+        aws.glue.stored(),
+        glue_disabled(),
+        "{case}: nothing written"
+    );
+    (record, err)
+}
+
+/// A remediation whose first read Glue answers with `body`, which the SDK's own deserializer
+/// reads: the drift is fixed with one write, for `violations`. Returns the record.
+async fn remediated_after_reading(
+    case: &str,
+    body: String,
+    violations: &[Violation],
+) -> AuditRecord {
+    // given: Glue answers the first read with `body`
+    let aws = Aws::holding(glue_disabled());
+    let odd_get = mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings)
+        .sequence()
+        .http_response(move || ok_json(&body))
+        .build();
+    let aws = aws.first(&odd_get);
+
+    // when
+    let record = aws.drift().await.unwrap_or_else(|e| panic!("{case}: {e}"));
+
+    // then: a clear violation, fixed with one write of a documented mode
+    assert_eq!(record.violations, violations, "{case}");
+    assert_eq!(record.outcome, Outcome::Remediated, "{case}");
+    assert_eq!(aws.glue.puts().len(), 1, "{case}");
+    assert_eq!(aws.glue.stored(), glue_compliant(), "{case}");
     record
 }
 
@@ -462,246 +781,45 @@ fn the_failed_write(audit: &MemoryAudit, code: &str, write: WriteStatus) -> Audi
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn glue_throttling_and_5xx_on_get_are_retried_until_an_attempt_succeeds() {
-    for (name, fault, _) in TRANSIENT_GLUE_FAULTS {
-        // given: the first read meets the fault twice, then answers
-        let aws = MockGlue::with(glue_disabled());
-        let flaky_get = aws.get_fault_then_ok(fault, MAX - 1);
-        let glue = client!(aws_sdk_glue, [&flaky_get, &aws.get_rule(), &aws.put_rule()]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-        // when
-        let record = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-
-        // then: the SDK retried within the one call, and the drift was fixed
-        assert_eq!(flaky_get.num_calls(), MAX, "{name}: attempts");
-        assert_eq!(record.outcome, Outcome::Remediated, "{name}");
-        assert_eq!(aws.puts().len(), 1, "{name}");
-        assert_eq!(aws.stored(), glue_compliant(), "{name}");
-        assert_eq!(audit.records().len(), 1);
+async fn glue_throttling_and_5xx_on_get_or_put_are_retried_until_an_attempt_succeeds() {
+    for call in [Call::GlueGet, Call::GluePut] {
+        for fault in TRANSIENT_GLUE_FAULTS {
+            remediation_recovers(call, fault).await;
+        }
     }
 }
 
 #[tokio::test]
-async fn glue_throttling_and_5xx_on_put_are_retried_until_an_attempt_succeeds() {
-    for (name, fault, _) in TRANSIENT_GLUE_FAULTS {
-        let aws = MockGlue::with(glue_disabled());
-        let flaky_put = aws.put_fault_then_ok(fault, MAX - 1);
-        let glue = client!(aws_sdk_glue, [&aws.get_rule(), &flaky_put, &aws.put_rule()]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-        let record = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-
-        assert_eq!(flaky_put.num_calls(), MAX, "{name}: attempts");
-        assert_eq!(aws.puts().len(), 1, "{name}: one Put operation");
-        assert_eq!(record.outcome, Outcome::Remediated, "{name}");
-        assert_eq!(record.write, WriteStatus::Confirmed, "{name}");
-        assert_eq!(aws.stored(), glue_compliant(), "{name}");
+async fn glue_faults_on_get_or_put_that_outlast_the_retries_fail_the_invocation_transiently() {
+    for call in [Call::GlueGet, Call::GluePut] {
+        for fault in TRANSIENT_GLUE_FAULTS {
+            remediation_fails(call, fault).await;
+        }
     }
 }
 
 #[tokio::test]
-async fn glue_faults_on_get_that_outlast_the_retries_fail_the_invocation_transiently() {
-    for (name, fault, code) in TRANSIENT_GLUE_FAULTS {
-        // given: every attempt the SDK may make meets the fault, and one more is ready
-        let aws = MockGlue::with(glue_disabled());
-        let failing_get = aws.get_fault(fault, MAX + 1);
-        let put = aws.put_rule();
-        let glue = client!(aws_sdk_glue, [&failing_get, &put]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-        let err = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_err();
-
-        assert_eq!(
-            failing_get.num_calls(),
-            MAX,
-            "{name}: MAX_ATTEMPTS, no more"
-        );
-        assert_eq!(err.code(), code, "{name}");
-        assert!(err.is_transient(), "{name}: Lambda's retry can succeed");
-        assert!(err.to_string().contains(GET), "{name}: {err}");
-        let record = the_failure(&audit, code);
-        assert_eq!(record.error.map(|e| e.transient), Some(true));
-        assert_eq!(put.num_calls(), 0, "{name}: nothing written");
-        assert_eq!(aws.stored(), glue_disabled());
-    }
-}
-
-#[tokio::test]
-async fn glue_faults_on_put_that_outlast_the_retries_fail_the_invocation_transiently() {
-    for (name, fault, code) in TRANSIENT_GLUE_FAULTS {
-        let aws = MockGlue::with(glue_disabled());
-        let failing_put = aws.put_fault(fault, MAX + 1);
-        let get = aws.get_rule();
-        let glue = client!(aws_sdk_glue, [&get, &failing_put]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-        let err = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_err();
-
-        assert_eq!(
-            failing_put.num_calls(),
-            MAX,
-            "{name}: MAX_ATTEMPTS, no more"
-        );
-        assert_eq!(aws.puts().len(), 1, "{name}: one Put operation");
-        assert_eq!(err.code(), code, "{name}");
-        assert!(err.is_transient(), "{name}");
-        assert!(err.to_string().contains(PUT), "{name}: {err}");
-        // A throttled write was answered, so it changed nothing; after a server error Glue
-        // may have applied it.
-        let write = match code {
-            "aws_throttled" => WriteStatus::Refused,
-            _ => WriteStatus::Unknown,
-        };
-        let record = the_failed_write(&audit, code, write);
-        assert_eq!(
-            record.after, None,
-            "{name}: no read-back after a failed write"
-        );
-        assert_eq!(get.num_calls(), 1, "{name}: the first read only");
-        assert_eq!(aws.stored(), glue_disabled(), "{name}: nothing written");
-    }
+async fn a_bare_429_is_not_retried_by_the_sdk_but_fails_as_transient_throttling() {
+    // The SDK retries throttling by error code (ThrottlingException, TooManyRequestsException,
+    // ...) and 500/502/503/504 by status; a 429 with no code is neither. Glue always sends a
+    // code; a proxy might not. The guardrail still calls it throttling, so Lambda retries.
+    let bare_429 = Fault {
+        attempts: 1,
+        ..Fault::throttled("bare 429", bare_429)
+    };
+    remediation_fails(Call::GlueGet, bare_429).await;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Access denied
 // ---------------------------------------------------------------------------------------------
 
-fn access_denied_exception() -> HttpResponse {
-    aws_json_error(
-        400,
-        "AccessDeniedException",
-        "User: arn:aws:sts::123456789012:assumed-role/guardrail/fn is not authorized",
-    )
-}
-fn bare_403() -> HttpResponse {
-    bare(403)
-}
-/// What the emulator sends with IAM enforcement on: an XML body a JSON protocol cannot parse.
-fn xml_403() -> HttpResponse {
-    HttpResponse::new(
-        StatusCode::try_from(403).unwrap(),
-        SdkBody::from(
-            "<?xml version=\"1.0\"?><ErrorResponse><Error><Code>AccessDenied</Code>\
-             <Message>not authorized</Message></Error></ErrorResponse>",
-        ),
-    )
-}
-
-/// A way to be denied.
-type Denial = (&'static str, fn() -> HttpResponse);
-
-const DENIALS: [Denial; 3] = [
-    ("AccessDeniedException", access_denied_exception),
-    ("bare 403", bare_403),
-    ("403 with an XML body", xml_403),
-];
-
 #[tokio::test]
-async fn a_denied_write_is_tried_once_and_names_the_missing_permission() {
-    for (name, denial) in DENIALS {
-        // given: Put is denied, and would be denied again if the SDK asked again
-        let aws = MockGlue::with(glue_disabled());
-        let denied_put = aws.put_fault(denial, MAX + 1);
-        let glue = client!(aws_sdk_glue, [&aws.get_rule(), &denied_put]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-        let err = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_err();
-
-        assert_eq!(denied_put.num_calls(), 1, "{name}: one attempt, no retry");
-        assert_eq!(err.code(), "access_denied", "{name}: {err}");
-        assert!(!err.is_transient(), "{name}");
-        assert!(
-            err.to_string().contains(&format!("needs {PUT}")),
-            "{name}: {err}"
-        );
-        let record = the_failed_write(&audit, "access_denied", WriteStatus::Refused);
-        assert!(record.reason.contains(PUT), "{name}");
-        assert_eq!(aws.stored(), glue_disabled(), "{name}");
-    }
-}
-
-#[tokio::test]
-async fn a_denied_read_of_any_service_is_tried_once_and_names_its_permission() {
-    for (name, denial) in DENIALS {
-        // Glue read denied
-        let aws = MockGlue::with(glue_disabled());
-        let denied_get = aws.get_fault(denial, MAX + 1);
-        let glue = client!(aws_sdk_glue, [&denied_get, &aws.put_rule()]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-        let err = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_err();
-        assert_eq!(denied_get.num_calls(), 1, "{name}");
-        assert_eq!(err.code(), "access_denied", "{name}");
-        assert!(err.to_string().contains(&format!("needs {GET}")), "{err}");
-        assert!(aws.puts().is_empty());
-
-        // SSM denied
-        let aws = MockGlue::with(glue_disabled());
-        let glue = client!(aws_sdk_glue, [&aws.get_rule(), &aws.put_rule()]);
-        let denied_ssm = mock!(aws_sdk_ssm::Client::get_parameter)
-            .sequence()
-            .http_response(denial)
-            .times(MAX + 1)
-            .build();
-        let ssm = client!(aws_sdk_ssm, [&denied_ssm]);
-        let kms = client!(aws_sdk_kms, [&kms_rule(&Asked::default())]);
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-        let err = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_err();
-        assert_eq!(denied_ssm.num_calls(), 1, "{name}");
-        assert_eq!(err.code(), "access_denied", "{name}");
-        assert!(err.to_string().contains("needs ssm:GetParameter"), "{err}");
-        assert!(aws.puts().is_empty());
-
-        // KMS denied
-        let aws = MockGlue::with(glue_disabled());
-        let glue = client!(aws_sdk_glue, [&aws.get_rule(), &aws.put_rule()]);
-        let ssm = client!(
-            aws_sdk_ssm,
-            [&ssm_rule(OUR_KEY, &Asked::default(), &Asked::default())]
-        );
-        let denied_kms = mock!(aws_sdk_kms::Client::describe_key)
-            .sequence()
-            .http_response(denial)
-            .times(MAX + 1)
-            .build();
-        let kms = client!(aws_sdk_kms, [&denied_kms]);
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-        let err = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_err();
-        assert_eq!(denied_kms.num_calls(), 1, "{name}");
-        assert_eq!(err.code(), "access_denied", "{name}");
-        assert!(err.to_string().contains("needs kms:DescribeKey"), "{err}");
-        assert!(aws.puts().is_empty());
-        assert_eq!(audit.records().len(), 1);
+async fn a_denied_call_to_any_service_is_tried_once_and_names_the_permission_it_needs() {
+    for call in Call::ALL {
+        for denial in DENIALS {
+            remediation_fails(call, denial).await;
+        }
     }
 }
 
@@ -710,69 +828,24 @@ async fn a_denied_read_of_any_service_is_tried_once_and_names_its_permission() {
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn ssm_unavailable_with_a_cold_cache_fails_and_writes_nothing() {
-    let aws = MockGlue::with(glue_disabled());
-    let put = aws.put_rule();
-    let glue = client!(aws_sdk_glue, [&aws.get_rule(), &put]);
-    let ssm_down = mock!(aws_sdk_ssm::Client::get_parameter)
-        .sequence()
-        .http_response(|| aws_json_error(500, "InternalServerError", "internal error"))
-        .times(MAX + 1)
-        .build();
-    let ssm = client!(aws_sdk_ssm, [&ssm_down]);
-    let kms_rule = kms_rule(&Asked::default());
-    let kms = client!(aws_sdk_kms, [&kms_rule]);
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-    let err = real(glue, ssm, kms, &clock, &audit)
-        .handle(&event(DRIFT), invocation())
-        .await
-        .unwrap_err();
-
-    assert_eq!(ssm_down.num_calls(), MAX);
-    assert_eq!(err.code(), "aws_server_error");
-    assert!(err.is_transient());
-    assert!(err.to_string().contains("ssm:GetParameter"), "{err}");
-    assert_eq!(kms_rule.num_calls(), 0, "no key to describe");
-    assert_eq!(put.num_calls(), 0, "nothing written");
-    the_failure(&audit, "aws_server_error");
-}
-
-#[tokio::test]
-async fn kms_unavailable_with_a_cold_cache_fails_and_writes_nothing() {
-    let aws = MockGlue::with(glue_disabled());
-    let put = aws.put_rule();
-    let glue = client!(aws_sdk_glue, [&aws.get_rule(), &put]);
-    let ssm = client!(
-        aws_sdk_ssm,
-        [&ssm_rule(OUR_KEY, &Asked::default(), &Asked::default())]
-    );
-    let kms_down = mock!(aws_sdk_kms::Client::describe_key)
-        .sequence()
-        .http_response(|| aws_json_error(500, "KMSInternalException", "internal error"))
-        .times(MAX + 1)
-        .build();
-    let kms = client!(aws_sdk_kms, [&kms_down]);
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-    let err = real(glue, ssm, kms, &clock, &audit)
-        .handle(&event(DRIFT), invocation())
-        .await
-        .unwrap_err();
-
-    assert_eq!(kms_down.num_calls(), MAX);
-    assert_eq!(err.code(), "aws_server_error");
-    assert!(err.to_string().contains("kms:DescribeKey"), "{err}");
-    assert_eq!(put.num_calls(), 0, "nothing written");
-    the_failure(&audit, "aws_server_error");
+async fn ssm_or_kms_unavailable_with_a_cold_cache_fails_and_writes_nothing() {
+    for (call, fault) in [
+        (
+            Call::SsmGetParameter,
+            Fault::server_error("InternalServerError (500)", ssm_internal_error),
+        ),
+        (
+            Call::KmsDescribeKey,
+            Fault::server_error("KMSInternalException (500)", kms_internal_error),
+        ),
+    ] {
+        remediation_fails(call, fault).await;
+    }
 }
 
 #[tokio::test]
 async fn ssm_and_kms_outages_within_the_cache_ttl_cost_reads_nothing_and_block_every_write() {
     // given: SSM and KMS answer once, then are down for good
-    let aws = MockGlue::with(glue_compliant());
-    let put = aws.put_rule();
-    let glue = client!(aws_sdk_glue, [&aws.get_rule(), &put]);
     let ssm_once = mock!(aws_sdk_ssm::Client::get_parameter)
         .sequence()
         .output(parameter_output(OUR_KEY))
@@ -781,18 +854,14 @@ async fn ssm_and_kms_outages_within_the_cache_ttl_cost_reads_nothing_and_block_e
         .build();
     let kms_once = mock!(aws_sdk_kms::Client::describe_key)
         .sequence()
-        .output(|| {
-            DescribeKeyOutput::builder()
-                .key_metadata(key_metadata(OUR_KEY))
-                .build()
-        })
+        .output(our_key_output)
         .http_response(unavailable)
         .repeatedly()
         .build();
-    let ssm = client!(aws_sdk_ssm, [&ssm_once]);
-    let kms = client!(aws_sdk_kms, [&kms_once]);
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-    let guardrail = real(glue, ssm, kms, &clock, &audit);
+    let aws = Aws::holding(glue_compliant())
+        .first(&ssm_once)
+        .first(&kms_once);
+    let guardrail = aws.guardrail();
 
     // when: a cold start caches the key, then both services go down
     let first = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
@@ -804,7 +873,7 @@ async fn ssm_and_kms_outages_within_the_cache_ttl_cost_reads_nothing_and_block_e
     assert_eq!((ssm_once.num_calls(), kms_once.num_calls()), (1, 1));
 
     // but a drift is never fixed with a key nobody could check during the invocation
-    *aws.stored.lock().unwrap() = glue_disabled();
+    *aws.glue.stored.lock().unwrap() = glue_disabled();
     let err = guardrail
         .handle(&event(DRIFT), invocation())
         .await
@@ -813,19 +882,19 @@ async fn ssm_and_kms_outages_within_the_cache_ttl_cost_reads_nothing_and_block_e
     assert!(err.to_string().contains("kms:DescribeKey"), "{err}");
     assert_eq!(kms_once.num_calls(), 1 + MAX, "KMS retried, then given up");
     assert_eq!(ssm_once.num_calls(), 1);
-    assert_eq!(put.num_calls(), 0, "no write with an unchecked key");
-    assert_eq!(aws.stored(), glue_disabled());
+    assert_eq!(aws.put.num_calls(), 0, "no write with an unchecked key");
+    assert_eq!(aws.glue.stored(), glue_disabled());
 
     // and after the TTL the outage fails even a read-only evaluation
-    clock.advance(Duration::from_secs(301));
+    aws.clock.advance(Duration::from_secs(301));
     let err = guardrail
         .handle(&event(DRIFT), invocation())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "aws_server_error");
     assert_eq!(ssm_once.num_calls(), 1 + MAX, "SSM retried, then given up");
-    assert_eq!(put.num_calls(), 0);
-    assert_eq!(audit.records().len(), 4);
+    assert_eq!(aws.put.num_calls(), 0);
+    assert_eq!(aws.audit.records().len(), 4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -836,29 +905,18 @@ async fn ssm_and_kms_outages_within_the_cache_ttl_cost_reads_nothing_and_block_e
 async fn the_write_carries_both_settings_and_the_key_arn_and_no_catalog_id() {
     // The parameter names the key by alias, padded as a hand-edited parameter might be.
     for parameter_value in [OUR_ALIAS, OUR_KEY, " alias/glue-catalog\n"] {
-        let aws = MockGlue::with(glue_disabled());
-        let glue = client!(aws_sdk_glue, [&aws.get_rule(), &aws.put_rule()]);
-        let (names, decrypted, described) = (Asked::default(), Asked::default(), Asked::default());
-        let ssm = client!(
-            aws_sdk_ssm,
-            [&ssm_rule(parameter_value, &names, &decrypted)]
-        );
-        let kms = client!(aws_sdk_kms, [&kms_rule(&described)]);
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
+        let aws = Aws::with_parameter(glue_disabled(), parameter_value);
 
-        let record = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap();
+        let record = aws.drift().await.unwrap();
         assert_eq!(record.outcome, Outcome::Remediated);
 
         // GetParameter asks for the configured name, without decryption
-        assert_eq!(names.all(), vec![PARAMETER.to_owned()]);
-        assert_ne!(decrypted.all(), vec!["true".to_owned()]);
+        assert_eq!(aws.names.all(), vec![PARAMETER.to_owned()]);
+        assert_ne!(aws.decrypted.all(), vec!["true".to_owned()]);
         // DescribeKey is asked for the parameter's value, trimmed
-        assert_eq!(described.all(), vec![parameter_value.trim().to_owned()]);
+        assert_eq!(aws.described.all(), vec![parameter_value.trim().to_owned()]);
 
-        let puts = aws.puts();
+        let puts = aws.glue.puts();
         assert_eq!(puts.len(), 1, "{parameter_value:?}");
         let put = &puts[0];
         assert_eq!(put.catalog_id(), None, "never another account's catalog");
@@ -902,26 +960,11 @@ async fn the_write_names_a_service_role_only_when_one_is_configured() {
                 .build()
                 .unwrap(),
         );
-        let aws = MockGlue::with(before);
-        let glue = client!(aws_sdk_glue, [&aws.get_rule(), &aws.put_rule()]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-        let config = Config {
-            catalog_service_role_arn: service_role.map(str::to_owned),
-            ..config()
-        };
-        let guardrail = Guardrail::new(
-            config,
-            REGION.into(),
-            GlueCatalog::new(glue),
-            SsmParameters::new(ssm),
-            KmsKeys::new(kms),
-            &clock,
-            &audit,
-        );
+        let mut aws = Aws::holding(before);
+        aws.config.catalog_service_role_arn = service_role.map(str::to_owned);
 
         // when
-        let record = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
+        let record = aws.drift().await.unwrap();
 
         // then the role is the configured one, or none
         assert_eq!(
@@ -929,7 +972,7 @@ async fn the_write_names_a_service_role_only_when_one_is_configured() {
             [Violation::MetadataServiceRoleNotExpected],
             "{service_role:?}"
         );
-        let puts = aws.puts();
+        let puts = aws.glue.puts();
         let at_rest = puts[0]
             .data_catalog_encryption_settings()
             .and_then(|s| s.encryption_at_rest())
@@ -970,31 +1013,18 @@ async fn unknown_or_wrong_case_modes_and_extra_fields_from_glue_are_remediated()
         ),
     ];
     for (mode, at_rest) in cases {
-        // given: Glue answers the first read with an undocumented mode and unknown fields
+        // given an undocumented mode and unknown fields, when and then: remediated
         let body = format!(
             r#"{{"DataCatalogEncryptionSettings":{{{at_rest},{passwords},"Extra":"x"}},"AlsoExtra":42}}"#
         );
-        let aws = MockGlue::with(glue_disabled());
-        let odd_get = mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings)
-            .sequence()
-            .http_response(move || ok_json(&body))
-            .build();
-        let glue = client!(aws_sdk_glue, [&odd_get, &aws.get_rule(), &aws.put_rule()]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
+        let record = remediated_after_reading(
+            &format!("{mode:?}"),
+            body,
+            &[Violation::MetadataEncryptionModeUnknown],
+        )
+        .await;
 
-        let record = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
-
-        // then: a clear violation, fixed with one write of a documented mode
-        assert_eq!(
-            record.violations,
-            vec![Violation::MetadataEncryptionModeUnknown],
-            "{mode:?}"
-        );
-        assert_eq!(record.outcome, Outcome::Remediated, "{mode:?}");
+        // and the audit record keeps the mode as Glue sent it
         let before = record
             .before
             .unwrap()
@@ -1007,8 +1037,6 @@ async fn unknown_or_wrong_case_modes_and_extra_fields_from_glue_are_remediated()
         if mode != "(missing)" {
             assert_eq!(before.as_str(), mode, "the audit record keeps it verbatim");
         }
-        assert_eq!(aws.puts().len(), 1, "{mode:?}");
-        assert_eq!(aws.stored(), glue_compliant(), "{mode:?}");
     }
 }
 
@@ -1019,122 +1047,51 @@ async fn a_catalog_glue_reports_with_no_settings_at_all_is_remediated() {
         r#"{"DataCatalogEncryptionSettings":{}}"#,
         r#"{"DataCatalogEncryptionSettings":null}"#,
     ] {
-        let aws = MockGlue::with(glue_disabled());
-        let odd_get = mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings)
-            .sequence()
-            .http_response(move || ok_json(body))
-            .build();
-        let glue = client!(aws_sdk_glue, [&odd_get, &aws.get_rule(), &aws.put_rule()]);
-        let (ssm, kms) = healthy_ssm_and_kms();
-        let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-        let record = real(glue, ssm, kms, &clock, &audit)
-            .handle(&event(DRIFT), invocation())
-            .await
-            .unwrap_or_else(|e| panic!("{body}: {e}"));
-
-        assert_eq!(
-            record.violations,
-            vec![
+        remediated_after_reading(
+            body,
+            body.to_owned(),
+            &[
                 Violation::MetadataEncryptionDisabled,
-                Violation::PasswordEncryptionDisabled
+                Violation::PasswordEncryptionDisabled,
             ],
-            "{body}"
-        );
-        assert_eq!(record.outcome, Outcome::Remediated, "{body}");
-        assert_eq!(aws.stored(), glue_compliant(), "{body}");
+        )
+        .await;
     }
 }
 
 #[tokio::test]
 async fn a_malformed_answer_from_glue_fails_without_writing() {
-    let aws = MockGlue::with(glue_disabled());
-    let garbage = mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings)
-        .sequence()
-        .http_response(|| ok_json("{\"DataCatalogEncryptionSettings\": [not json"))
-        .times(MAX + 1)
-        .build();
-    let put = aws.put_rule();
-    let glue = client!(aws_sdk_glue, [&garbage, &put]);
-    let (ssm, kms) = healthy_ssm_and_kms();
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-    let err = real(glue, ssm, kms, &clock, &audit)
-        .handle(&event(DRIFT), invocation())
-        .await
-        .unwrap_err();
-
     // A 200 the SDK cannot read is not retried; the invocation fails and Lambda retries it.
-    assert_eq!(garbage.num_calls(), 1);
-    assert_eq!(err.code(), "aws_rejected");
-    assert!(err.to_string().contains(GET), "{err}");
-    assert!(err.to_string().contains("failed to parse JSON"), "{err}");
-    assert_eq!(put.num_calls(), 0);
-    the_failure(&audit, "aws_rejected");
-}
-
-#[tokio::test]
-async fn a_bare_429_is_not_retried_by_the_sdk_but_fails_as_transient_throttling() {
-    // The SDK retries throttling by error code (ThrottlingException, TooManyRequestsException,
-    // ...) and 500/502/503/504 by status; a 429 with no code is neither. Glue always sends a
-    // code; a proxy might not. The guardrail still calls it throttling, so Lambda retries.
-    let aws = MockGlue::with(glue_disabled());
-    let get = aws.get_fault(|| bare(429), MAX + 1);
-    let glue = client!(aws_sdk_glue, [&get, &aws.put_rule()]);
-    let (ssm, kms) = healthy_ssm_and_kms();
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-
-    let err = real(glue, ssm, kms, &clock, &audit)
-        .handle(&event(DRIFT), invocation())
-        .await
-        .unwrap_err();
-
-    assert_eq!(get.num_calls(), 1);
-    assert_eq!(err.code(), "aws_throttled");
-    assert!(err.is_transient());
-    assert!(aws.puts().is_empty());
-    the_failure(&audit, "aws_throttled");
+    let malformed = Fault {
+        name: "a 200 that is not JSON",
+        answer: not_json,
+        attempts: 1,
+        code: "aws_rejected",
+        transient: false,
+        says: &["{action}", "failed to parse JSON"],
+        write: WriteStatus::Refused,
+    };
+    remediation_fails(Call::GlueGet, malformed).await;
 }
 
 #[tokio::test]
 async fn an_unreadable_error_body_is_not_copied_into_the_audit_record() {
     // given: a proxy answers with a large HTML error page
-    let page = format!("<html>{}</html>", "Service Unavailable ".repeat(5_000));
-    let aws = MockGlue::with(glue_disabled());
-    let get = aws.get_fault(
-        || {
-            HttpResponse::new(
-                StatusCode::try_from(503).unwrap(),
-                SdkBody::from(format!(
-                    "<html>{}</html>",
-                    "Service Unavailable ".repeat(5_000)
-                )),
-            )
-        },
-        MAX + 1,
-    );
-    let glue = client!(aws_sdk_glue, [&get, &aws.put_rule()]);
-    let (ssm, kms) = healthy_ssm_and_kms();
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
+    let html_page_503 = Fault {
+        says: &["{action}", "HTTP 503"],
+        ..Fault::server_error("503 with a large HTML page", html_503)
+    };
 
-    let err = real(glue, ssm, kms, &clock, &audit)
-        .handle(&event(DRIFT), invocation())
-        .await
-        .unwrap_err();
+    // when
+    let (record, err) = remediation_fails(Call::GlueGet, html_page_503).await;
 
     // then: the error says what failed and how, in a line, not the page
-    assert_eq!(err.code(), "aws_server_error");
     let message = err.to_string();
     let start: String = message.chars().take(300).collect();
-    assert!(
-        message.contains(GET) && message.contains("HTTP 503"),
-        "{start}"
-    );
     assert!(message.len() < 512, "{} bytes: {start}", message.len());
     assert!(!message.contains("Service Unavailable"), "{start}");
-    let record = the_failure(&audit, "aws_server_error");
     let line = serde_json::to_string(&record).unwrap();
-    assert!(line.len() < page.len() / 10, "{} bytes", line.len());
+    assert!(line.len() < html_page().len() / 10, "{} bytes", line.len());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1144,10 +1101,10 @@ async fn an_unreadable_error_body_is_not_copied_into_the_audit_record() {
 #[tokio::test]
 async fn a_read_back_that_disagrees_is_reported_and_the_next_trigger_reconciles() {
     // given: another writer lands right after the guardrail's write, with another key
-    let aws = MockGlue::with(glue_disabled());
-    let stored = aws.stored.clone();
+    let aws = Aws::holding(glue_disabled());
+    let stored = aws.glue.stored.clone();
     let overwritten_put = mock!(aws_sdk_glue::Client::put_data_catalog_encryption_settings)
-        .match_requests(aws.record_put())
+        .match_requests(aws.glue.record_put())
         .sequence()
         .output(move || {
             *stored.lock().unwrap() = glue_settings(
@@ -1159,13 +1116,8 @@ async fn a_read_back_that_disagrees_is_reported_and_the_next_trigger_reconciles(
             PutOutput::builder().build()
         })
         .build();
-    let glue = client!(
-        aws_sdk_glue,
-        [&aws.get_rule(), &overwritten_put, &aws.put_rule()]
-    );
-    let (ssm, kms) = healthy_ssm_and_kms();
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
-    let guardrail = real(glue, ssm, kms, &clock, &audit);
+    let aws = aws.first(&overwritten_put);
+    let guardrail = aws.guardrail();
 
     // when
     let err = guardrail
@@ -1180,7 +1132,7 @@ async fn a_read_back_that_disagrees_is_reported_and_the_next_trigger_reconciles(
     );
     assert!(err.is_transient());
     assert!(err.to_string().contains("concurrently"), "{err}");
-    let record = &audit.records()[0];
+    let record = &aws.audit.records()[0];
     assert_eq!(record.outcome, Outcome::Failed);
     assert_eq!(
         record.write,
@@ -1191,8 +1143,8 @@ async fn a_read_back_that_disagrees_is_reported_and_the_next_trigger_reconciles(
     // and the next trigger (Lambda's retry, or the writer's own event) reconciles
     let next = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
     assert_eq!(next.outcome, Outcome::Remediated);
-    assert_eq!(aws.puts().len(), 2);
-    assert_eq!(aws.stored(), glue_compliant());
+    assert_eq!(aws.glue.puts().len(), 2);
+    assert_eq!(aws.glue.stored(), glue_compliant());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1227,24 +1179,27 @@ async fn a_glue_call_that_never_answers_times_out_is_retried_and_fails_transient
         .operation_attempt_timeout(ATTEMPT_TIMEOUT / 20)
         .operation_timeout(OPERATION_TIMEOUT / 20)
         .build();
-    let aws = MockGlue::with(glue_disabled());
+    let aws = Aws::holding(glue_disabled());
     // An answer that must travel through the HTTP client, which never delivers it.
     let get = mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings)
         .then_http_response(|| ok_json("{}"));
-    let put = aws.put_rule();
     let glue = {
         let (partition, timeouts) = (partition(), scaled.clone());
-        mock_client!(aws_sdk_glue, RuleMode::MatchAny, [&get, &put], move |c| c
-            .retry_config(retry_config())
-            .timeout_config(timeouts.clone())
-            .retry_partition(partition.clone())
-            .http_client(NeverAnswers))
+        mock_client!(
+            aws_sdk_glue,
+            RuleMode::MatchAny,
+            [&get, &aws.put],
+            move |c| c
+                .retry_config(retry_config())
+                .timeout_config(timeouts.clone())
+                .retry_partition(partition.clone())
+                .http_client(NeverAnswers)
+        )
     };
-    let (ssm, kms) = healthy_ssm_and_kms();
-    let (clock, audit) = (ManualClock::default(), MemoryAudit::default());
 
     let started = Instant::now();
-    let err = real(glue, ssm, kms, &clock, &audit)
+    let err = aws
+        .guardrail_over(glue)
         .handle(&event(DRIFT), invocation())
         .await
         .unwrap_err();
@@ -1261,8 +1216,13 @@ async fn a_glue_call_that_never_answers_times_out_is_retried_and_fails_transient
         took < OPERATION_TIMEOUT / 20 + Duration::from_millis(150),
         "the call's budget bounds the wait: {took:?}"
     );
-    assert_eq!(put.num_calls(), 0);
-    the_failure(&audit, "aws_timeout");
+    assert_eq!(aws.put.num_calls(), 0);
+    the_failed_write(
+        "a timeout",
+        &aws.audit,
+        "aws_timeout",
+        WriteStatus::NotAttempted,
+    );
 }
 
 #[test]
