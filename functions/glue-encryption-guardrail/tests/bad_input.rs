@@ -202,6 +202,9 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
 }
 
 /// Up to 40 characters from one alphabet.
@@ -270,10 +273,10 @@ fn random_json(rng: &mut Rng, depth: usize) -> Value {
                 .map_or(Value::Null, Value::Number),
         },
         3 | 4 => Value::String(random_text(rng)),
-        5 => Value::from(INTERESTING[rng.below(INTERESTING.len())]),
+        5 => Value::from(*rng.pick(INTERESTING)),
         6 => match rng.below(8) {
             0 => {
-                let c = ['a', 'é', '😀', '\u{0}', '"', '\\'][rng.below(6)];
+                let c = *rng.pick(&['a', 'é', '😀', '\u{0}', '"', '\\']);
                 Value::String(c.to_string().repeat(257 + rng.below(70_000)))
             }
             _ => Value::String(random_text(rng)),
@@ -285,27 +288,34 @@ fn random_json(rng: &mut Rng, depth: usize) -> Value {
         ),
         8 => Value::Object(
             (0..rng.below(6))
-                .map(|_| {
-                    let key = if rng.below(2) == 0 {
-                        KEYS[rng.below(KEYS.len())].to_owned()
-                    } else {
-                        random_text(rng)
-                    };
-                    (key, random_json(rng, depth - 1))
-                })
+                .map(|_| (key_or_text(rng), random_json(rng, depth - 1)))
                 .collect(),
         ),
         _ => {
             let mut value = random_json(rng, 0);
             for _ in 0..rng.below(110) {
-                value = if rng.below(2) == 0 {
-                    Value::Array(vec![value])
-                } else {
-                    Value::Object(Map::from_iter([("detail".to_owned(), value)]))
-                };
+                value = nest(value, rng.below(2) == 0);
             }
             value
         }
+    }
+}
+
+/// A key the guardrail reads, or random text: half and half.
+fn key_or_text(rng: &mut Rng) -> String {
+    if rng.below(2) == 0 {
+        (*rng.pick(KEYS)).to_owned()
+    } else {
+        random_text(rng)
+    }
+}
+
+/// `value` one level deeper: in an array, or as an object's `detail`.
+fn nest(value: Value, in_array: bool) -> Value {
+    if in_array {
+        Value::Array(vec![value])
+    } else {
+        Value::Object(Map::from_iter([("detail".to_owned(), value)]))
     }
 }
 
@@ -349,11 +359,7 @@ fn leaf() -> impl Strategy<Value = Value> {
 fn deep() -> impl Strategy<Value = Value> {
     (1..110usize, leaf(), any::<bool>()).prop_map(|(depth, mut value, arrays)| {
         for _ in 0..depth {
-            value = if arrays {
-                Value::Array(vec![value])
-            } else {
-                Value::Object(Map::from_iter([("detail".to_owned(), value)]))
-            };
+            value = nest(value, arrays);
         }
         value
     })
@@ -371,18 +377,29 @@ fn json() -> impl Strategy<Value = Value> {
     prop_oneof![8 => tree, 1 => deep()]
 }
 
+/// The documented catalog encryption modes.
+const MODES: &[&str] = &["DISABLED", "SSE-KMS", "SSE-KMS-WITH-SERVICE-ROLE"];
+
+/// What a padded mode ends with.
+const MODE_PADS: &[&str] = &[" ", "\t", "\u{0}", "\u{a0}", "\n"];
+
+/// `mode` with the letters `lower` picks, one call a character, in lower case.
+fn lowercase_some(mode: &str, mut lower: impl FnMut() -> bool) -> String {
+    mode.chars()
+        .map(|c| if lower() { c.to_ascii_lowercase() } else { c })
+        .collect()
+}
+
 /// A catalog encryption mode: a documented one, a case-mangled or padded one, or anything.
 fn mode_spelling() -> impl Strategy<Value = String> {
-    let known = prop::sample::select(vec!["DISABLED", "SSE-KMS", "SSE-KMS-WITH-SERVICE-ROLE"]);
+    let known = prop::sample::select(MODES);
     prop_oneof![
         2 => known.clone().prop_map(str::to_owned),
         3 => (known.clone(), prop::collection::vec(any::<bool>(), 25)).prop_map(|(mode, flips)| {
-            mode.chars()
-                .zip(flips.iter().cycle())
-                .map(|(c, flip)| if *flip { c.to_ascii_lowercase() } else { c })
-                .collect()
+            let mut flips = flips.into_iter().cycle();
+            lowercase_some(mode, || flips.next().unwrap_or_default())
         }),
-        1 => (known, prop::sample::select(vec![" ", "\t", "\u{0}", "\u{a0}", "\n"]))
+        1 => (known, prop::sample::select(MODE_PADS))
             .prop_map(|(mode, pad)| format!("{mode}{pad}")),
         2 => text(),
     ]
@@ -405,7 +422,7 @@ const KNOWN_FIELDS: &[&[&str]] = &[
     &["detail", "eventID"],
     &["detail", "eventTime"],
     &["detail", "userIdentity"],
-    &["detail", "userIdentity", "arn"],
+    CALLER_PATH,
     &["detail", "userIdentity", "invokedBy"],
     &[
         "detail",
@@ -416,13 +433,7 @@ const KNOWN_FIELDS: &[&[&str]] = &[
     ],
     &["detail", "requestParameters"],
     &["detail", "requestParameters", "catalogId"],
-    &[
-        "detail",
-        "requestParameters",
-        "dataCatalogEncryptionSettings",
-        "encryptionAtRest",
-        "catalogEncryptionMode",
-    ],
+    MODE_PATH,
     &[
         "detail",
         "requestParameters",
@@ -464,23 +475,11 @@ enum Mutation {
 
 /// A mode spelling from a seed, as `mode_spelling` draws them.
 fn random_mode(rng: &mut Rng) -> String {
-    let known = ["DISABLED", "SSE-KMS", "SSE-KMS-WITH-SERVICE-ROLE"][rng.below(3)];
+    let known = *rng.pick(MODES);
     match rng.below(8) {
         0 | 1 => known.to_owned(),
-        2..=4 => known
-            .chars()
-            .map(|c| {
-                if rng.below(2) == 0 {
-                    c.to_ascii_lowercase()
-                } else {
-                    c
-                }
-            })
-            .collect(),
-        5 => format!(
-            "{known}{}",
-            [" ", "\t", "\u{0}", "\u{a0}", "\n"][rng.below(5)]
-        ),
+        2..=4 => lowercase_some(known, || rng.below(2) == 0),
+        5 => format!("{known}{}", rng.pick(MODE_PADS)),
         _ => random_text(rng),
     }
 }
@@ -497,17 +496,13 @@ fn random_mutation(rng: &mut Rng) -> Mutation {
         3 | 4 => Mutation::Remove { at },
         5 | 6 => Mutation::AddUnknown {
             at,
-            key: if rng.below(2) == 0 {
-                KEYS[rng.below(KEYS.len())].to_owned()
-            } else {
-                random_text(rng)
-            },
+            key: key_or_text(rng),
             value: random_json(rng, 4),
         },
         7..=9 => Mutation::SetKnown {
             field: at,
             value: if rng.below(2) == 0 {
-                Value::from(INTERESTING[rng.below(INTERESTING.len())])
+                Value::from(*rng.pick(INTERESTING))
             } else {
                 random_json(rng, 4)
             },
@@ -895,27 +890,28 @@ fn the_widest_skip_reason_stays_bounded() {
 /// scheduled tick carrying the guardrail's own session was evaluated.
 #[test]
 fn the_loop_guard_applies_to_every_kind_of_event() {
-    for file in [
-        "scheduled-reconcile.json",
-        "unrelated-glue-create-database.json",
-        "put-failed-access-denied.json",
-        "put-encryption-disabled.json",
-    ] {
-        let mut e = event(file);
+    // given: an event of each kind, and how it is decided when another caller sends it
+    let samples = [
+        ("scheduled-reconcile.json", "evaluate"),
+        ("unrelated-glue-create-database.json", "other_api"),
+        ("put-failed-access-denied.json", "failed_call"),
+        ("put-encryption-disabled.json", "evaluate"),
+    ];
+    let bare_tick = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+    let cases = samples
+        .map(|(file, otherwise)| (file, event(file), otherwise))
+        .into_iter()
+        .chain([("a bare scheduled tick", bare_tick, "evaluate")]);
+    let decided = |e: &Value| match classify(e, me()).decision {
+        Decision::Evaluate => "evaluate",
+        Decision::Skip(reason) => reason.code(),
+    };
+    for (name, mut e, otherwise) in cases {
+        assert_eq!(decided(&e), otherwise, "{name}");
+        // when it carries the guardrail's own session, then it is skipped
         force(&mut e, CALLER_PATH, Value::from(GUARDRAIL_SESSION));
-        assert_eq!(
-            classify(&e, me()).decision,
-            Decision::Skip(SkipReason::OwnWrite),
-            "{file}"
-        );
+        assert_eq!(decided(&e), "own_write", "{name}");
     }
-    let mut e = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
-    assert_eq!(classify(&e, me()).decision, Decision::Evaluate);
-    force(&mut e, CALLER_PATH, Value::from(GUARDRAIL_SESSION));
-    assert_eq!(
-        classify(&e, me()).decision,
-        Decision::Skip(SkipReason::OwnWrite)
-    );
 }
 
 #[test]
@@ -1005,9 +1001,13 @@ fn any_catalog_settings_are_judged_by_the_policy_and_fixed_with_at_most_one_writ
 
         let world = World::new(before.clone());
         let guardrail = world.guardrail(Remediate);
-        let record = runtime()
-            .block_on(guardrail.handle(&event("put-encryption-disabled.json"), invocation()))
-            .map_err(|e| TestCaseError::fail(format!("failed: {e}")))?;
+        let drift = event("put-encryption-disabled.json");
+        let look = |what: &str| {
+            runtime()
+                .block_on(guardrail.handle(&drift, invocation()))
+                .map_err(|e| TestCaseError::fail(format!("{what} failed: {e}")))
+        };
+        let record = look("the first look")?;
 
         if compliant_before {
             ensure!(
@@ -1032,9 +1032,7 @@ fn any_catalog_settings_are_judged_by_the_policy_and_fixed_with_at_most_one_writ
         }
 
         // and the next look finds nothing to do
-        let again = runtime()
-            .block_on(guardrail.handle(&event("put-encryption-disabled.json"), invocation()))
-            .map_err(|e| TestCaseError::fail(format!("second look failed: {e}")))?;
+        let again = look("the second look")?;
         ensure!(again.outcome == Outcome::Compliant, "{:?}", again.outcome);
         ensure!(world.catalog.puts().len() <= 1, "a second write");
         Ok(())
