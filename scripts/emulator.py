@@ -151,7 +151,7 @@ def report():
     if not isinstance(record, dict) or "outcome" not in record:
         print(f"    {text.strip()}")
         return
-    for name in ["outcome", "reason", "violations", "expected_key_arn", "settings_written"]:
+    for name in ["outcome", "reason", "violations", "expected_key_arn", "write"]:
         value = record.get(name)
         print(f"    {name:18} {value if isinstance(value, str) else json.dumps(value)}")
     trigger = record.get("trigger") or {}
