@@ -319,17 +319,29 @@ impl Emulator {
         audit: &'a RecordingAudit,
         securityhub: &SdkConfig,
     ) -> EmulatedGuardrail<'a> {
-        let mut deployment = deployment(&config);
+        let client = self.securityhub(securityhub, &config, None);
+        self.guardrail_with(config, audit)
+            .with_findings(SecurityHubFindings::new(client))
+    }
+
+    /// A Security Hub client on `sdk`, its requests recorded as those of a stack configured as
+    /// `config` with findings on, and counted by `counter` when given.
+    fn securityhub(
+        &self,
+        sdk: &SdkConfig,
+        config: &Config,
+        counter: Option<&CallCounter>,
+    ) -> aws_sdk_securityhub::Client {
+        let mut deployment = deployment(config);
         deployment
             .parameters
             .insert("SecurityHubFindings".into(), "Enabled".into());
-        let client = aws_sdk_securityhub::Client::from_conf(
-            aws_sdk_securityhub::config::Builder::from(securityhub)
-                .interceptor(self.requests.recorder(deployment))
-                .build(),
-        );
-        self.guardrail_with(config, audit)
-            .with_findings(SecurityHubFindings::new(client))
+        let mut builder = aws_sdk_securityhub::config::Builder::from(sdk)
+            .interceptor(self.requests.recorder(deployment));
+        if let Some(counter) = counter {
+            builder = builder.interceptor(counter.clone());
+        }
+        aws_sdk_securityhub::Client::from_conf(builder.build())
     }
 
     /// Every Security Hub finding the emulator holds.
@@ -585,16 +597,7 @@ impl Emulator {
             enforcement_mode: mode,
             ..deployed_config()
         };
-        let mut deployment = deployment(&config);
-        deployment
-            .parameters
-            .insert("SecurityHubFindings".into(), "Enabled".into());
-        let client = aws_sdk_securityhub::Client::from_conf(
-            aws_sdk_securityhub::config::Builder::from(&self.sdk)
-                .interceptor(self.requests.recorder(deployment))
-                .interceptor(counter.clone())
-                .build(),
-        );
+        let client = self.securityhub(&self.sdk, &config, Some(counter));
         self.wire(config, audit, Some(counter))
             .with_findings(SecurityHubFindings::new(client))
     }

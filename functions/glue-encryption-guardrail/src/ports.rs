@@ -232,20 +232,3 @@ impl<T: FindingsHub + ?Sized> FindingsHub for std::sync::Arc<T> {
         (**self).import(finding)
     }
 }
-
-impl<T: FindingsHub> FindingsHub for &T {
-    fn created_at<'a>(
-        &'a self,
-        product_arn: &'a str,
-        id: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, AwsError>> + Send + 'a>> {
-        (**self).created_at(product_arn, id)
-    }
-
-    fn import<'a>(
-        &'a self,
-        finding: &'a Finding,
-    ) -> Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>> {
-        (**self).import(finding)
-    }
-}

@@ -5,7 +5,7 @@ mod support;
 use glue_encryption_guardrail::app::config::Config;
 use glue_encryption_guardrail::app::config::EnforcementMode::{Detect, Remediate};
 use glue_encryption_guardrail::app::error::GuardrailError;
-use glue_encryption_guardrail::app::guardrail::{DEADLINE_MARGIN, Guardrail, Invocation};
+use glue_encryption_guardrail::app::guardrail::{DEADLINE_MARGIN, Invocation};
 use glue_encryption_guardrail::core::metrics::emf_document;
 use glue_encryption_guardrail::core::policy::Violation;
 use glue_encryption_guardrail::core::record::{Outcome, WriteStatus};
@@ -214,15 +214,7 @@ async fn the_service_role_mode_is_required_only_when_configured() {
             catalog_service_role_arn: configured.map(str::to_owned),
             ..deployed_config()
         };
-        let guardrail = Guardrail::new(
-            config,
-            REGION.into(),
-            &world.catalog,
-            &world.parameters,
-            &world.keys,
-            &world.clock,
-            &world.audit,
-        );
+        let guardrail = world.guardrail_with(config);
         let record = guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
         assert_eq!(record.violations, violations, "{configured:?} {before:?}");
         assert_eq!(
@@ -673,16 +665,7 @@ async fn an_invocation_that_runs_out_of_time_still_ends_in_its_record() {
         delay: Duration::from_millis(500),
         put_delay: Duration::ZERO,
     };
-    let config = deployed_config();
-    let guardrail = Guardrail::new(
-        config,
-        REGION.into(),
-        &slow,
-        &world.parameters,
-        &world.keys,
-        &world.clock,
-        &world.audit,
-    );
+    let guardrail = world.instance(&slow);
     let invocation = Invocation {
         time_left: Some(DEADLINE_MARGIN + Duration::from_millis(20)),
         ..invocation()
@@ -723,15 +706,7 @@ async fn a_write_the_deadline_interrupts_is_recorded_as_unknown() {
         delay: Duration::ZERO,
         put_delay: Duration::from_millis(500),
     };
-    let guardrail = Guardrail::new(
-        deployed_config(),
-        REGION.into(),
-        &slow,
-        &world.parameters,
-        &world.keys,
-        &world.clock,
-        &world.audit,
-    );
+    let guardrail = world.instance(&slow);
     let invocation = Invocation {
         time_left: Some(DEADLINE_MARGIN + Duration::from_millis(50)),
         ..invocation()
@@ -833,15 +808,7 @@ async fn without_its_own_session_the_guardrail_evaluates_its_own_write_for_one_r
         function_name: None,
         ..deployed_config()
     };
-    let guardrail = Guardrail::new(
-        config,
-        REGION.into(),
-        &world.catalog,
-        &world.parameters,
-        &world.keys,
-        &world.clock,
-        &world.audit,
-    );
+    let guardrail = world.guardrail_with(config);
     guardrail.handle(&event(DRIFT), invocation()).await.unwrap();
     let before = world.aws_calls();
 

@@ -287,10 +287,14 @@ impl World {
     }
 
     pub fn guardrail(&self, mode: EnforcementMode) -> FakeGuardrail<'_> {
-        let config = Config {
+        self.guardrail_with(Config {
             enforcement_mode: mode,
             ..deployed_config()
-        };
+        })
+    }
+
+    /// The guardrail configured as `config` says, over this world's fakes.
+    pub fn guardrail_with(&self, config: Config) -> FakeGuardrail<'_> {
         Guardrail::new(
             config,
             REGION.into(),
