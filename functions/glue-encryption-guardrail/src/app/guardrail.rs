@@ -48,7 +48,7 @@ pub struct Guardrail<G, P, K, A, C> {
     /// The function's own session ([`Config::own_session_arn`]), worked out once.
     own_session_arn: Option<String>,
     catalog: G,
-    keys: Lookups<P, K, C>,
+    lookups: Lookups<P, K, C>,
     audit: A,
     notifier: Option<Box<dyn Notifier>>,
     findings: Option<FindingPublisher>,
@@ -72,7 +72,7 @@ where
         clock: C,
         audit: A,
     ) -> Self {
-        let keys = Lookups::new(
+        let lookups = Lookups::new(
             parameters,
             keys,
             config.kms_key_parameter.clone(),
@@ -85,7 +85,7 @@ where
             config,
             region,
             catalog,
-            keys,
+            lookups,
             audit,
             notifier: None,
             findings: None,
@@ -242,7 +242,7 @@ where
             settings: before,
             expected_key,
             violations,
-        } = inspect::inspect(&self.catalog, self.keys.expected_key(), service_role)
+        } = inspect::inspect(&self.catalog, self.lookups.expected_key(), service_role)
             .await
             .map_err(|incomplete| {
                 record.before = incomplete.settings;
@@ -284,7 +284,7 @@ where
         let key = if expected_key.checked_now {
             expected_key.key
         } else {
-            self.keys.recheck(&expected_key.key).await?
+            self.lookups.recheck(&expected_key.key).await?
         };
         let policy = Policy {
             key: &key,
@@ -343,7 +343,7 @@ where
         // Boxed, like the evaluation: a future that nests the SDK's is large, and on a thread
         // with a small stack (a test's) it would overflow it.
         let published =
-            Box::pin(findings.publish(scope, &verdict, self.keys.clock().utc_now())).await;
+            Box::pin(findings.publish(scope, &verdict, self.lookups.clock().utc_now())).await;
         record.security_hub = Some(match published {
             Ok(()) => FindingPublication {
                 status: PublicationStatus::Published,
@@ -365,10 +365,10 @@ where
     /// parameter that cannot be read is an exemption ignored: the guardrail fails closed.
     async fn exemption(&self) -> Option<Exemption> {
         let name = self.config.exemption_parameter.as_deref()?;
-        match self.keys.exemption(name).await {
+        match self.lookups.exemption(name).await {
             Ok(text) => assess(
                 text.as_deref()?,
-                self.keys.clock().unix_now(),
+                self.lookups.clock().unix_now(),
                 self.config.exemption_max_days,
             ),
             Err(e) => Some(Exemption::ignored(format!(
