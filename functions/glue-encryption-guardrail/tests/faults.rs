@@ -34,7 +34,6 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::timeout::TimeoutConfig;
 use glue_encryption_guardrail::adapters::glue::GlueCatalog;
 use glue_encryption_guardrail::adapters::kms::KmsKeys;
 use glue_encryption_guardrail::adapters::ssm::SsmParameters;
@@ -51,7 +50,7 @@ use glue_encryption_guardrail::core::record::{AuditRecord, Outcome, WriteStatus}
 use glue_encryption_guardrail::core::settings::CatalogEncryptionMode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 
 const DRIFT: &str = "put-encryption-disabled.json";
@@ -1171,33 +1170,36 @@ impl HttpClient for NeverAnswers {
     }
 }
 
-#[tokio::test]
+// Tokio's clock is paused: when every task waits on a timer, time jumps to the next one. The
+// deployed budget then runs in no wall-clock time and the same way on a loaded machine: the
+// first attempt times out at ATTEMPT_TIMEOUT, the retry starts after a backoff shorter than
+// the initial backoff (100 ms), and OPERATION_TIMEOUT (2 × ATTEMPT_TIMEOUT) cuts the retry off
+// before its own attempt timeout would.
+#[tokio::test(start_paused = true)]
 async fn a_glue_call_that_never_answers_times_out_is_retried_and_fails_transiently() {
-    // The deployed budget (2 s per attempt, 4 s per call) would make this test take 4 s; the
-    // same mechanism is exercised with the budget scaled down 20×.
-    let scaled = TimeoutConfig::builder()
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT / 20)
-        .operation_timeout(OPERATION_TIMEOUT / 20)
-        .build();
+    let initial_backoff = Duration::from_millis(100);
+    assert_eq!(retry_config().initial_backoff(), initial_backoff);
+    assert!(ATTEMPT_TIMEOUT + initial_backoff < OPERATION_TIMEOUT);
+    assert!(OPERATION_TIMEOUT <= ATTEMPT_TIMEOUT * 2);
     let aws = Aws::holding(glue_disabled());
     // An answer that must travel through the HTTP client, which never delivers it.
     let get = mock!(aws_sdk_glue::Client::get_data_catalog_encryption_settings)
         .then_http_response(|| ok_json("{}"));
     let glue = {
-        let (partition, timeouts) = (partition(), scaled.clone());
+        let partition = partition();
         mock_client!(
             aws_sdk_glue,
             RuleMode::MatchAny,
             [&get, &aws.put],
             move |c| c
                 .retry_config(retry_config())
-                .timeout_config(timeouts.clone())
+                .timeout_config(timeout_config())
                 .retry_partition(partition.clone())
                 .http_client(NeverAnswers)
         )
     };
 
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     let err = aws
         .guardrail_over(glue)
         .handle(&event(DRIFT), invocation())
@@ -1207,15 +1209,12 @@ async fn a_glue_call_that_never_answers_times_out_is_retried_and_fails_transient
 
     assert_eq!(err.code(), "aws_timeout", "{err}");
     assert!(err.is_transient());
-    assert!(
-        (2..=MAX).contains(&get.num_calls()),
-        "a timed-out attempt is retried within the call's budget: {} attempts",
-        get.num_calls()
+    assert_eq!(
+        get.num_calls(),
+        2,
+        "the attempt that timed out is retried once within the call's budget"
     );
-    assert!(
-        took < OPERATION_TIMEOUT / 20 + Duration::from_millis(150),
-        "the call's budget bounds the wait: {took:?}"
-    );
+    assert_eq!(took, OPERATION_TIMEOUT, "the call's budget bounds the wait");
     assert_eq!(aws.put.num_calls(), 0);
     the_failed_write(
         "a timeout",

@@ -627,7 +627,9 @@ async fn the_audit_record_serializes_with_its_documented_fields() {
     assert_eq!(json["enforcement_mode"], "remediate");
 }
 
-/// A catalog whose reads take `delay`, and whose writes take `put_delay`.
+/// A catalog whose reads take `delay`, and whose writes take `put_delay`. The tests that use it
+/// pause Tokio's clock, so the race against the deadline is decided by the figures, not by how
+/// busy the machine is.
 struct SlowCatalog {
     inner: FakeCatalog,
     delay: Duration,
@@ -656,7 +658,7 @@ impl glue_encryption_guardrail::ports::CatalogWriter for SlowCatalog {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_invocation_that_runs_out_of_time_still_ends_in_its_record() {
     // given a catalog read slower than the time left before Lambda's deadline
     let world = World::new(settings("DISABLED", None, false, None));
@@ -697,7 +699,7 @@ async fn an_invocation_that_runs_out_of_time_still_ends_in_its_record() {
     assert_eq!(record.outcome, Outcome::Remediated);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_write_the_deadline_interrupts_is_recorded_as_unknown() {
     // given a write slower than the time left before Lambda's deadline
     let world = World::new(settings("DISABLED", None, false, None));
