@@ -6,6 +6,10 @@
 //! its own retry partition: the SDK keeps one retry token bucket per partition for the whole
 //! process, and tests that share it would drain each other's retry quota.
 //!
+//! Every test runs on Tokio's paused clock: when every task waits on a timer, time jumps to the
+//! next one. Retry backoffs and timeouts then take no wall-clock time, and the attempt counts do
+//! not depend on how busy the machine is.
+//!
 //! Error answers are sent as wire responses (status, `__type` body) rather than modeled errors,
 //! so the SDK's own error parsing and retry classification run as they do against AWS.
 //!
@@ -779,7 +783,7 @@ async fn remediated_after_reading(
 // Throttling and 5xx
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn glue_throttling_and_5xx_on_get_or_put_are_retried_until_an_attempt_succeeds() {
     for call in [Call::GlueGet, Call::GluePut] {
         for fault in TRANSIENT_GLUE_FAULTS {
@@ -788,7 +792,7 @@ async fn glue_throttling_and_5xx_on_get_or_put_are_retried_until_an_attempt_succ
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn glue_faults_on_get_or_put_that_outlast_the_retries_fail_the_invocation_transiently() {
     for call in [Call::GlueGet, Call::GluePut] {
         for fault in TRANSIENT_GLUE_FAULTS {
@@ -797,7 +801,7 @@ async fn glue_faults_on_get_or_put_that_outlast_the_retries_fail_the_invocation_
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_bare_429_is_not_retried_by_the_sdk_but_fails_as_transient_throttling() {
     // The SDK retries throttling by error code (ThrottlingException, TooManyRequestsException,
     // ...) and 500/502/503/504 by status; a 429 with no code is neither. Glue always sends a
@@ -813,7 +817,7 @@ async fn a_bare_429_is_not_retried_by_the_sdk_but_fails_as_transient_throttling(
 // Access denied
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_denied_call_to_any_service_is_tried_once_and_names_the_permission_it_needs() {
     for call in Call::ALL {
         for denial in DENIALS {
@@ -826,7 +830,7 @@ async fn a_denied_call_to_any_service_is_tried_once_and_names_the_permission_it_
 // SSM and KMS unavailable
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn ssm_or_kms_unavailable_with_a_cold_cache_fails_and_writes_nothing() {
     for (call, fault) in [
         (
@@ -842,7 +846,7 @@ async fn ssm_or_kms_unavailable_with_a_cold_cache_fails_and_writes_nothing() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn ssm_and_kms_outages_within_the_cache_ttl_cost_reads_nothing_and_block_every_write() {
     // given: SSM and KMS answer once, then are down for good
     let ssm_once = mock!(aws_sdk_ssm::Client::get_parameter)
@@ -900,7 +904,7 @@ async fn ssm_and_kms_outages_within_the_cache_ttl_cost_reads_nothing_and_block_e
 // The exact requests
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_write_carries_both_settings_and_the_key_arn_and_no_catalog_id() {
     // The parameter names the key by alias, padded as a hand-edited parameter might be.
     for parameter_value in [OUR_ALIAS, OUR_KEY, " alias/glue-catalog\n"] {
@@ -937,7 +941,7 @@ async fn the_write_carries_both_settings_and_the_key_arn_and_no_catalog_id() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_write_names_a_service_role_only_when_one_is_configured() {
     let configured = "arn:aws:iam::123456789012:role/GlueCatalogKeyUser";
     let theirs = "arn:aws:iam::123456789012:role/SomeoneElse";
@@ -986,7 +990,7 @@ async fn the_write_names_a_service_role_only_when_one_is_configured() {
 // Settings Glue returns that the guardrail does not expect
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn unknown_or_wrong_case_modes_and_extra_fields_from_glue_are_remediated() {
     let passwords = format!(
         r#""ConnectionPasswordEncryption":{{"ReturnConnectionPasswordEncrypted":true,"AwsKmsKeyId":"{OUR_KEY}","Future":[1,2]}}"#
@@ -1039,7 +1043,7 @@ async fn unknown_or_wrong_case_modes_and_extra_fields_from_glue_are_remediated()
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_catalog_glue_reports_with_no_settings_at_all_is_remediated() {
     for body in [
         "{}",
@@ -1058,7 +1062,7 @@ async fn a_catalog_glue_reports_with_no_settings_at_all_is_remediated() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_malformed_answer_from_glue_fails_without_writing() {
     // A 200 the SDK cannot read is not retried; the invocation fails and Lambda retries it.
     let malformed = Fault {
@@ -1073,7 +1077,7 @@ async fn a_malformed_answer_from_glue_fails_without_writing() {
     remediation_fails(Call::GlueGet, malformed).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_unreadable_error_body_is_not_copied_into_the_audit_record() {
     // given: a proxy answers with a large HTML error page
     let html_page_503 = Fault {
@@ -1097,7 +1101,7 @@ async fn an_unreadable_error_body_is_not_copied_into_the_audit_record() {
 // A read-back that disagrees
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_read_back_that_disagrees_is_reported_and_the_next_trigger_reconciles() {
     // given: another writer lands right after the guardrail's write, with another key
     let aws = Aws::holding(glue_disabled());
@@ -1170,11 +1174,10 @@ impl HttpClient for NeverAnswers {
     }
 }
 
-// Tokio's clock is paused: when every task waits on a timer, time jumps to the next one. The
-// deployed budget then runs in no wall-clock time and the same way on a loaded machine: the
-// first attempt times out at ATTEMPT_TIMEOUT, the retry starts after a backoff shorter than
-// the initial backoff (100 ms), and OPERATION_TIMEOUT (2 × ATTEMPT_TIMEOUT) cuts the retry off
-// before its own attempt timeout would.
+// On the paused clock the deployed budget runs as it would on Lambda: the first attempt times
+// out at ATTEMPT_TIMEOUT, the retry starts after a backoff shorter than the initial backoff
+// (100 ms), and OPERATION_TIMEOUT (2 × ATTEMPT_TIMEOUT) cuts the retry off before its own
+// attempt timeout would.
 #[tokio::test(start_paused = true)]
 async fn a_glue_call_that_never_answers_times_out_is_retried_and_fails_transiently() {
     let initial_backoff = Duration::from_millis(100);
