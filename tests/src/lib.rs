@@ -25,7 +25,7 @@ use glue_encryption_guardrail::ports::AuditSink;
 use glue_encryption_guardrail::ports::{CatalogReader, CatalogWriter};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -91,6 +91,50 @@ impl Drop for Emulator {
     }
 }
 
+/// Reads the server's standard error until it names the port it listens on; the rest of its
+/// output (a line per request) is read and dropped, so the pipe never fills.
+async fn listening_port(process: &mut Child, limit: Duration) -> Result<u16, Error> {
+    let stderr = process.stderr.take().ok_or("no standard error to read")?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.is_none() {
+                continue;
+            }
+            match port_in(&line) {
+                Some(port) => {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(Ok(port));
+                    }
+                }
+                None if seen.len() < 20 => seen.push(line),
+                None => {}
+            }
+        }
+        if let Some(tx) = tx {
+            let _ = tx.send(Err(format!(
+                "exited without listening: {}",
+                seen.join(" | ")
+            )));
+        }
+    });
+    match tokio::time::timeout(limit, rx).await {
+        Ok(Ok(answer)) => Ok(answer?),
+        Ok(Err(_)) => Err("its output reader stopped".into()),
+        Err(_) => Err(format!("named no port within {limit:?}").into()),
+    }
+}
+
+/// The port in werkzeug's start-up line, ` * Running on http://127.0.0.1:PORT`.
+fn port_in(line: &str) -> Option<u16> {
+    let (_, address) = line.split_once("Running on http://127.0.0.1:")?;
+    let digits: String = address.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|port| *port != 0)
+}
+
 impl Emulator {
     /// Starts moto's server on a free loopback port and waits until it answers.
     /// `MOTO_SERVER` names the executable; by default the one `make setup` installs.
@@ -105,14 +149,23 @@ impl Emulator {
             )
             .into());
         }
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let process = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // Port 0: the server binds a free port itself and names it, so no other test can take
+        // the port between its choice and the bind.
+        let mut process = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("{}: {e}", program.display()))?;
+        let port = match listening_port(&mut process, Duration::from_secs(60)).await {
+            Ok(port) => port,
+            Err(e) => {
+                let _ = process.kill();
+                let _ = process.wait();
+                return Err(format!("{}: {e}", program.display()).into());
+            }
+        };
         let endpoint = format!("http://127.0.0.1:{port}");
         // The guardrail's own retry strategy, but roomier timeouts: moto answers its first
         // call to each service only after importing that service's code, which on a loaded
@@ -140,7 +193,22 @@ impl Emulator {
             requests: RequestLog::default(),
         };
         emulator.wait_until_ready(Duration::from_secs(60)).await?;
+        emulator.warm_up().await?;
         Ok(emulator)
+    }
+
+    /// moto loads a service's code on that service's first request: SSM's takes most of a
+    /// second on an idle machine, and several on a loaded one. The function binary calls
+    /// with the deployed budget (4 s per call), so the services every scenario uses are loaded
+    /// here, before any guardrail calls them.
+    async fn warm_up(&self) -> Result<(), Error> {
+        let (ssm, kms) = tokio::join!(
+            self.ssm().describe_parameters().send(),
+            self.kms().list_keys().send()
+        );
+        ssm?;
+        kms?;
+        Ok(())
     }
 
     async fn wait_until_ready(&self, limit: Duration) -> Result<(), Error> {
@@ -612,5 +680,18 @@ impl Emulator {
             .to_builder()
             .region(Region::new(region.to_owned()))
             .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::port_in;
+
+    #[test]
+    fn the_port_is_read_from_werkzeugs_start_up_line_only() {
+        assert_eq!(port_in(" * Running on http://127.0.0.1:42327"), Some(42327));
+        assert_eq!(port_in(" * Running on http://127.0.0.1:0"), None);
+        assert_eq!(port_in("Press CTRL+C to quit"), None);
+        assert_eq!(port_in(" * Running on http://[::1]:5000"), None);
     }
 }

@@ -192,6 +192,8 @@ async fn the_binary_publishes_its_verdict_to_security_hub_only_when_switched_on(
         emulator
             .apply_request(&event("put-encryption-disabled.json")?, &key)
             .await?;
+        // Security Hub's code loaded in moto before the function calls it with its budget.
+        emulator.findings().await?;
         let binary = sibling_binary()?;
         let env = [("SECURITY_HUB_FINDINGS", switch)];
         let launch = Launch {

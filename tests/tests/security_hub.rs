@@ -107,9 +107,10 @@ async fn security_hub_out_of_reach_leaves_the_remediation_intact() -> Result<(),
     let key = emulator.seed_key_and_parameter().await?;
     let drift = event("put-encryption-disabled.json")?;
     emulator.apply_request(&drift, &key).await?;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    // A port bound and never listened on refuses connections, and stays ours meanwhile.
+    let held = tokio::net::TcpSocket::new_v4()?;
+    held.bind("127.0.0.1:0".parse()?)?;
+    let closed = held.local_addr()?.port();
     let unreachable = emulator
         .sdk
         .to_builder()
