@@ -3,7 +3,10 @@
 //!
 //! Each property runs `PROPTEST_CASES` cases (2000 when unset, as in CI); a longer local run is
 //! `PROPTEST_CASES=100000 cargo test -p glue-encryption-guardrail --test bad_input` (about seven
-//! minutes in a debug build on two CPUs). Every property prints its case count and duration
+//! minutes in a debug build on two CPUs). The inputs come from `PROPTEST_RNG_SEED`, or from a
+//! fixed seed when it is unset: CI draws the same inputs on every run, so a red run is a
+//! change's doing, not a draw's; `PROPTEST_RNG_SEED=$RANDOM` explores others, and a failure
+//! names the seed that replays it. Every property prints its case count, seed and duration
 //! straight to stderr, past the test harness's capture, so the CI log shows how much was run.
 
 // A test states its expectations with unwrap, expect and panic (see clippy.toml); clippy does not
@@ -22,7 +25,7 @@ use glue_encryption_guardrail::core::trigger::{
     Decision, SkipReason, TriggerSummary, Whoami, classify,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestCaseResult, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestCaseResult, TestRunner};
 use serde_json::{Map, Value, json};
 use std::fmt::Debug;
 use std::io::Write;
@@ -40,6 +43,16 @@ const MAX_COPIED_FIELD_BYTES: usize = 256 + '…'.len_utf8();
 /// A skip reason quotes at most two clipped fields with `{:?}`, which escapes a control
 /// character in up to 6 bytes (`\u{1f}`), around some 100 bytes of its own text.
 const MAX_REASON_BYTES: usize = 2 * 6 * MAX_COPIED_FIELD_BYTES + 128;
+
+/// The seed of every property's inputs when `PROPTEST_RNG_SEED` is unset.
+const DEFAULT_SEED: u64 = 20_261_202;
+
+fn seed() -> u64 {
+    std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_SEED)
+}
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -79,9 +92,10 @@ where
     S: Strategy,
     S::Value: Debug,
 {
-    let cases = cases();
+    let (cases, seed) = (cases(), seed());
     let mut runner = TestRunner::new(Config {
         cases,
+        rng_seed: RngSeed::Fixed(seed),
         failure_persistence: None,
         ..Config::default()
     });
@@ -97,12 +111,12 @@ where
     };
     let _ = writeln!(
         std::io::stderr(),
-        "proptest: {cases} cases per property; {name}: {} run{decided} in {:.2?}",
+        "proptest: {cases} cases per property, seed {seed}; {name}: {} run{decided} in {:.2?}",
         ran.load(Ordering::Relaxed),
         started.elapsed()
     );
     if let Err(e) = result {
-        panic!("{name}: {e}");
+        panic!("{name}: {e} (replay with PROPTEST_RNG_SEED={seed})");
     }
     tally
 }
