@@ -27,7 +27,8 @@ demo: ## Show a drifted catalog fixed on the local AWS emulator
 test: setup ## Run the whole suite: unit, handler, emulator, template and policy checks
 	@# The emulator tests record their requests here; the policy checks read this run's only.
 	rm -rf target/policy-requests
-	cargo test --workspace --locked
+	@# The emulator is on loopback: a proxy set for the registries must not carry its calls.
+	NO_PROXY="127.0.0.1,localhost$${NO_PROXY:+,$$NO_PROXY}" cargo test --workspace --locked
 	scripts/check-template.sh
 	POLICY_REQUESTS_REQUIRED=1 scripts/check-policies.sh
 
