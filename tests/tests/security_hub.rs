@@ -1,7 +1,7 @@
 //! Security Hub findings on the emulator, through the real SDK clients: moto keeps findings as
 //! an upsert by `Id`, as Security Hub does.
 
-use aws_sdk_securityhub::types::{AwsSecurityFinding, ComplianceStatus};
+use aws_sdk_securityhub::types::{AwsSecurityFinding, ComplianceStatus, SeverityLabel};
 use glue_encryption_guardrail::app::config::{Config, EnforcementMode};
 use glue_encryption_guardrail::core::record::{Outcome, PublicationStatus};
 use guardrail_system_tests::*;
@@ -77,6 +77,17 @@ async fn drift_is_one_failed_finding_the_fix_turns_it_passed_and_it_stays_one() 
     assert_eq!(passed.created_at().map(str::to_owned), created);
     assert_eq!(passed.first_observed_at(), failed.first_observed_at());
     assert!(passed.updated_at() > failed.updated_at());
+    let provider_severity = |f: &AwsSecurityFinding| {
+        f.finding_provider_fields()
+            .and_then(|p| p.severity())
+            .and_then(|s| s.label())
+            .cloned()
+    };
+    assert_eq!(provider_severity(failed), Some(SeverityLabel::High));
+    assert_eq!(
+        provider_severity(passed),
+        Some(SeverityLabel::Informational)
+    );
     eprintln!("after the drift: {failed:#?}\nafter the fix: {passed:#?}");
     Ok(())
 }

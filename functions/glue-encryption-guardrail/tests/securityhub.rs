@@ -127,6 +127,14 @@ async fn a_new_finding_carries_every_required_asff_field_within_its_limits() {
         f.severity().and_then(|s| s.label()),
         Some(&sdk::SeverityLabel::High)
     );
+    let provided = f.finding_provider_fields().unwrap();
+    assert_eq!(
+        provided.severity().and_then(|s| s.label()),
+        Some(&sdk::SeverityLabel::High),
+        "an update's severity travels in FindingProviderFields"
+    );
+    assert_eq!(provided.types(), f.types());
+    assert!(!f.types().is_empty());
     assert_eq!(
         f.compliance().and_then(|c| c.status()),
         Some(&sdk::ComplianceStatus::Failed)

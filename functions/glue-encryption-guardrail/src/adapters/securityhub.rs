@@ -115,6 +115,20 @@ impl From<&Finding> for sdk::AwsSecurityFinding {
                     .label(sdk::SeverityLabel::from(f.severity))
                     .build(),
             )
+            // The top-level Severity and Types are required to create a finding; an update
+            // carries them here, as AWS asks of finding providers, and Security Hub applies them
+            // to the top level unless someone changed it with BatchUpdateFindings
+            // (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_FindingProviderFields.html).
+            .finding_provider_fields(
+                sdk::FindingProviderFields::builder()
+                    .severity(
+                        sdk::FindingProviderSeverity::builder()
+                            .label(sdk::SeverityLabel::from(f.severity))
+                            .build(),
+                    )
+                    .set_types(Some(f.types.iter().map(|t| (*t).to_owned()).collect()))
+                    .build(),
+            )
             .compliance(
                 sdk::Compliance::builder()
                     .status(sdk::ComplianceStatus::from(f.compliance))
