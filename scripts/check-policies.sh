@@ -9,8 +9,11 @@
 #      under each parameter set in tests/policy/cases.mjs, evaluates every case, then every
 #      request the function made in the emulator tests (target/policy-requests/*.json)
 #
+#   4. checks that docs/deploying.md shows the suite's own verdict table as printed today;
+#      `check-policies.sh --update-docs` writes it there
+#
 # Prints the verdict table and `policy-checks: N passed, M failed`; exits non-zero when any
-# verdict differs from its expectation. With POLICY_REQUESTS_REQUIRED=1 (set by `make test`,
+# verdict differs from its expectation, or when the table in the docs is not current. With POLICY_REQUESTS_REQUIRED=1 (set by `make test`,
 # after cargo test has run), finding no recorded requests is a failure too.
 #
 # The evaluator, @cloud-copilot/iam-simulate, is AGPL-3.0: a test tool only, never part of
@@ -42,7 +45,33 @@ trap 'rm -rf "$WORK"' EXIT
 # The resolver's own tests first: a case on a wrongly resolved template proves nothing.
 printf 'resolver tests: '
 node --test --test-reporter=dot "$SUITE"/test/*.test.mjs
-node "$SUITE/evaluate.mjs" "$WORK/expanded.json" \
-  --recorded target/policy-requests \
-  --fixture "$SUITE/fixtures/recorded-requests.json" \
-  --fixture "$SUITE/fixtures/recorded-requests-security-hub.json"
+fixtures=(--fixture "$SUITE/fixtures/recorded-requests.json"
+          --fixture "$SUITE/fixtures/recorded-requests-security-hub.json")
+status=0
+node "$SUITE/evaluate.mjs" "$WORK/expanded.json" --recorded target/policy-requests "${fixtures[@]}" || status=$?
+
+# docs/deploying.md shows the suite's own verdict table (without the emulator's recordings),
+# between the <summary>Verdict table ...> line and the end of the code block after it. It must be
+# the table the evaluator prints today; --update-docs writes it there.
+DOC=docs/deploying.md
+node "$SUITE/evaluate.mjs" "$WORK/expanded.json" "${fixtures[@]}" >"$WORK/own.txt" || true
+own_summary="$(grep -o 'policy-checks: [0-9]* passed, [0-9]* failed' "$WORK/own.txt" | sed 's/policy-checks: //')"
+python3 - "$DOC" "$WORK/own.txt" "$own_summary" "${1:-}" <<'PY' || status=1
+import re, sys
+doc_path, own_path, summary, mode = sys.argv[1:5]
+doc, own = open(doc_path).read(), open(own_path).read().strip("\n") + "\n"
+pattern = re.compile(r"(<summary>Verdict table \()[^)]*(\)</summary>\n\n```\n)(.*?)(```\n)", re.S)
+match = pattern.search(doc)
+if not match:
+    sys.exit(f"check-policies: no verdict table block in {doc_path}")
+if match.group(3) == own and f"({summary})" in match.group(0):
+    print(f"check-policies: the verdict table in {doc_path} is current")
+elif mode == "--update-docs":
+    doc = doc[:match.start()] + match.group(1) + summary + match.group(2) + own + match.group(4) + doc[match.end():]
+    open(doc_path, "w").write(doc)
+    print(f"check-policies: wrote the current verdict table to {doc_path}")
+else:
+    sys.exit(f"check-policies: the verdict table in {doc_path} differs from the evaluator's; "
+             "run scripts/check-policies.sh --update-docs and review the change")
+PY
+exit "$status"
