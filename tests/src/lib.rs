@@ -97,29 +97,21 @@ async fn listening_port(process: &mut Child, limit: Duration) -> Result<u16, Err
     let stderr = process.stderr.take().ok_or("no standard error to read")?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
-        let mut tx = Some(tx);
+        let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
         let mut seen = Vec::new();
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.is_none() {
-                continue;
-            }
+        let answer = loop {
+            let Some(line) = lines.next() else {
+                break Err(format!("exited without listening: {}", seen.join(" | ")));
+            };
             match port_in(&line) {
-                Some(port) => {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(Ok(port));
-                    }
-                }
+                Some(port) => break Ok(port),
                 None if seen.len() < 20 => seen.push(line),
                 None => {}
             }
-        }
-        if let Some(tx) = tx {
-            let _ = tx.send(Err(format!(
-                "exited without listening: {}",
-                seen.join(" | ")
-            )));
-        }
+        };
+        let _ = tx.send(answer);
+        // Keep reading, so that the server never blocks on a full pipe.
+        lines.for_each(drop);
     });
     match tokio::time::timeout(limit, rx).await {
         Ok(Ok(answer)) => Ok(answer?),
