@@ -13,8 +13,9 @@
 #      `check-policies.sh --update-docs` writes it there
 #
 # Prints the verdict table and `policy-checks: N passed, M failed`; exits non-zero when any
-# verdict differs from its expectation, or when the table in the docs is not current. With POLICY_REQUESTS_REQUIRED=1 (set by `make test`,
-# after cargo test has run), finding no recorded requests is a failure too.
+# verdict differs from its expectation, or when the table in the docs is not current. With
+# POLICY_REQUESTS_REQUIRED=1 (set by `make test`, after cargo test has run), finding no recorded
+# requests is a failure too.
 #
 # The evaluator, @cloud-copilot/iam-simulate, is AGPL-3.0: a test tool only, never part of
 # what is built or deployed.
@@ -55,11 +56,12 @@ node "$SUITE/evaluate.mjs" "$WORK/expanded.json" --recorded target/policy-reques
 # the table the evaluator prints today; --update-docs writes it there.
 DOC=docs/deploying.md
 env -u POLICY_REQUESTS_REQUIRED node "$SUITE/evaluate.mjs" "$WORK/expanded.json" "${fixtures[@]}" >"$WORK/own.txt" || true
-own_summary="$(grep -o 'policy-checks: [0-9]* passed, [0-9]* failed' "$WORK/own.txt" | sed 's/policy-checks: //')"
-python3 - "$DOC" "$WORK/own.txt" "$own_summary" "${1:-}" <<'PY' || status=1
+python3 - "$DOC" "$WORK/own.txt" "${1:-}" <<'PY' || status=1
 import re, sys
-doc_path, own_path, summary, mode = sys.argv[1:5]
+doc_path, own_path, mode = sys.argv[1:4]
 doc, own = open(doc_path).read(), open(own_path).read().strip("\n") + "\n"
+counts = re.search(r"policy-checks: (\d+ passed, \d+ failed)", own)
+summary = counts.group(1) if counts else "not evaluated"
 pattern = re.compile(r"(<summary>Verdict table \()[^)]*(\)</summary>\n\n```\n)(.*?)(```\n)", re.S)
 match = pattern.search(doc)
 if not match:
